@@ -55,6 +55,9 @@ log_enabled(int level)
 	return level <= log_state.verbosity;
 }
 
+static void log_vwrite(int prio, const char *tag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 log_vwrite(int prio, const char *tag, const char *fmt, va_list ap)
 {
