@@ -7,3 +7,6 @@
 #endif
 
 SUITE(clock)
+SUITE(acl)
+SUITE(config)
+SUITE(hints)
