@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 struct config;
+struct hints;
+struct hints;
 
 /* Process-wide counters, reported by the control socket and the logs. */
 struct cairn_counters {
@@ -25,6 +27,7 @@ struct cairn_counters {
 struct cairn_ctx {
 	struct ev_loop *loop;    /* owned: made and destroyed by main.c */
 	struct config *cfg;      /* owned: replaced in place on reload */
+	struct hints *hints;     /* owned: root hints, loaded at startup */
 	const char *config_path; /* borrowed: argv or built in */
 	bool config_explicit;    /* -c given: the file must exist */
 	bool config_from_file;   /* false: running on built-in defaults */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hints/hints.h"
 #include "resolver/config.h"
 #include "resolver/ctx.h"
 #include "resolver/daemon.h"
@@ -103,6 +104,27 @@ load_config(struct cairn_ctx *ctx, bool is_explicit, struct config *cfg)
 	    0)
 		log_err("%s", err);
 	return rc;
+}
+
+/* The root hints: the "root-hints:" file, else the built-in copy. */
+static int
+load_hints(struct cairn_ctx *ctx)
+{
+	const char *path = ctx->cfg->root_hints;
+	char err[HINTS_ERR_LEN];
+	int rc;
+
+	if (path[0] == '\0')
+		rc = hints_load_builtin(&ctx->hints, err, sizeof(err));
+	else
+		rc = hints_load_file(path, &ctx->hints, err, sizeof(err));
+	if (rc < 0) {
+		log_err("root hints: %s", err);
+		return rc;
+	}
+	log_verb(VERB_DETAIL, "root hints: %zu servers from %s",
+	         ctx->hints->n_servers, path[0] ? path : "the built-in list");
+	return 0;
 }
 
 /* --- services ------------------------------------------------------------ */
@@ -219,6 +241,8 @@ start(struct cairn_ctx *ctx, const struct options *o, int *ready_fd)
 	const struct config *cfg = ctx->cfg;
 	int rc;
 
+	if ((rc = load_hints(ctx)) < 0)
+		return rc;
 	if ((rc = daemon_make_parent_dir(cfg->cache_file, cfg->username)) < 0)
 		return rc;
 	if (!o->foreground && (rc = daemon_detach(ready_fd)) < 0)
@@ -247,6 +271,8 @@ stop(struct cairn_ctx *ctx)
 		ctx->loop = NULL;
 	}
 	daemon_pidfile_remove(ctx->cfg->pidfile);
+	hints_free(ctx->hints);
+	ctx->hints = NULL;
 }
 
 int
