@@ -506,6 +506,33 @@ START_TEST(reload_merge_applies_only_run_time_keys)
 }
 END_TEST
 
+/* The installed example shows every key at its default value, except the
+ * two paths it sets for the systemd unit's state and runtime directories. */
+START_TEST(example_config_shows_the_defaults)
+{
+	const char *top = getenv("top_srcdir");
+	struct config def, ex;
+	char path[1024], err[CONFIG_ERR_LEN], seen[512] = "";
+
+	snprintf(path, sizeof(path), "%s/docs/cairn.conf.example",
+	         top ? top : ".");
+	ck_assert_int_eq(config_init_defaults(&def), 0);
+	ck_assert_int_eq(config_init_defaults(&ex), 0);
+	ck_assert_msg(config_load_file(&ex, path, err, sizeof(err)) == 0, "%s",
+	              err);
+	ck_assert_str_eq(ex.cache_file, "/var/lib/cairn/cache.mdb");
+	ck_assert_str_eq(ex.control_socket, "/run/cairn/cairn.ctl");
+	free(ex.cache_file);
+	free(ex.control_socket);
+	ex.cache_file = strdup(def.cache_file);
+	ex.control_socket = strdup(def.control_socket);
+	ck_assert_uint_eq(config_diff(&def, &ex, record_change, seen), 0);
+	ck_assert_str_eq(seen, "");
+	config_free(&def);
+	config_free(&ex);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -524,6 +551,7 @@ config_suite(void)
 	tcase_add_test(tc, sizes_take_k_m_g_suffixes);
 	tcase_add_test(tc, reload_detects_keys_needing_restart);
 	tcase_add_test(tc, reload_merge_applies_only_run_time_keys);
+	tcase_add_test(tc, example_config_shows_the_defaults);
 	suite_add_tcase(s, tc);
 	return s;
 }
