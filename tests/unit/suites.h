@@ -7,3 +7,5 @@
 #endif
 
 SUITE(clock)
+SUITE(dname)
+SUITE(cache)
