@@ -7,3 +7,6 @@
 #endif
 
 SUITE(clock)
+SUITE(iter)
+SUITE(deleg)
+SUITE(servsel)
