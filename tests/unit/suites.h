@@ -7,3 +7,6 @@
 #endif
 
 SUITE(clock)
+SUITE(frame)
+SUITE(tcp_pool)
+SUITE(upstream)
