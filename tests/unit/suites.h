@@ -7,3 +7,6 @@
 #endif
 
 SUITE(clock)
+SUITE(pkt)
+SUITE(answer)
+SUITE(listen)
