@@ -157,7 +157,7 @@ parse_opt(struct rd *r, struct pkt_query *out)
 /* Skips count records; OPT is accepted only when is_additional. */
 static int
 scan_section(struct rd *r, unsigned int count, bool is_additional,
-	     struct pkt_query *out)
+             struct pkt_query *out)
 {
 	unsigned int i;
 

@@ -49,16 +49,16 @@
 #define PKT_TYPE_AXFR 252
 #define PKT_TYPE_ANY 255
 #define PKT_EDNS_KEEPALIVE 11 /* RFC 7828 */
-#define PKT_EDNS_EDE 15	      /* RFC 8914 */
+#define PKT_EDNS_EDE 15       /* RFC 8914 */
 
 /* What to do with a message from a client. */
 enum pkt_verdict {
-	PKT_OK = 0,	 /* a query to resolve */
-	PKT_DROP,	 /* no header, or a response (QR=1): send nothing */
-	PKT_FORMERR,	 /* answer FORMERR; question echoed if has_question */
-	PKT_NOTIMP,	 /* opcode other than QUERY: answer NOTIMP */
-	PKT_REFUSED,	 /* AXFR or IXFR: answer REFUSED */
-	PKT_BADVERS	 /* EDNS version > 0: answer BADVERS with OPT */
+	PKT_OK = 0,  /* a query to resolve */
+	PKT_DROP,    /* no header, or a response (QR=1): send nothing */
+	PKT_FORMERR, /* answer FORMERR; question echoed if has_question */
+	PKT_NOTIMP,  /* opcode other than QUERY: answer NOTIMP */
+	PKT_REFUSED, /* AXFR or IXFR: answer REFUSED */
+	PKT_BADVERS  /* EDNS version > 0: answer BADVERS with OPT */
 };
 
 struct pkt_query {
@@ -70,18 +70,18 @@ struct pkt_query {
 	/* The question, valid when has_question. */
 	bool has_question;
 	const uint8_t *qname; /* borrowed: points into the parsed wire,
-				 case kept as sent */
+	                         case kept as sent */
 	size_t qname_len;     /* wire length, including the root byte */
 	uint8_t qname_lc[PKT_NAME_MAX]; /* the same name in lower case,
-					   for keys and comparisons */
+	                                   for keys and comparisons */
 	uint16_t qtype;
 	uint16_t qclass;
 
 	/* EDNS (RFC 6891), valid when has_edns. */
 	bool has_edns;
 	uint8_t edns_version;
-	uint16_t udp_size; /* the client's size, raised to 512 (s6.2.3) */
-	bool is_do;	   /* DNSSEC OK (RFC 3225) */
+	uint16_t udp_size;  /* the client's size, raised to 512 (s6.2.3) */
+	bool is_do;         /* DNSSEC OK (RFC 3225) */
 	bool has_keepalive; /* edns-tcp-keepalive sent (RFC 7828) */
 };
 

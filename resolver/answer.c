@@ -69,7 +69,7 @@ opt_size(const struct answer *a)
 
 int
 answer_begin(struct answer *a, uint8_t *buf, size_t cap,
-	     const struct pkt_query *q, const struct answer_opts *o, int rcode)
+             const struct pkt_query *q, const struct answer_opts *o, int rcode)
 {
 	size_t qlen = q->has_question ? q->qname_len + 4 : 0;
 
@@ -170,7 +170,7 @@ last_section(const struct answer *a)
 
 int
 answer_add_rrs(struct answer *a, enum answer_section section,
-	       const uint8_t *wire, size_t len)
+               const uint8_t *wire, size_t len)
 {
 	int n;
 
@@ -196,7 +196,8 @@ int
 answer_add_rfc8482(struct answer *a)
 {
 	/* HINFO CPU "RFC8482", OS "" (RFC 8482 s4.2) */
-	static const uint8_t rdata[] = {7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
+	static const uint8_t rdata[] = {7,   'R', 'F', 'C', '8',
+	                                '4', '8', '2', 0};
 	uint8_t rr[2 + RR_FIXED_LEN + sizeof(rdata)];
 
 	put16(rr, QNAME_PTR);
@@ -215,7 +216,8 @@ write_header(struct answer *a, uint16_t arcount)
 	uint8_t *h = a->buf;
 
 	put16(h, a->q->id);
-	h[2] = 0x80 | (uint8_t)(a->q->opcode << 3); /* QR, opcode copied; never AA */
+	h[2] = 0x80 |
+	       (uint8_t)(a->q->opcode << 3); /* QR, opcode copied; never AA */
 	if (a->is_truncated)
 		h[2] |= 0x02;
 	if (a->q->is_rd)
@@ -241,8 +243,8 @@ write_opt(struct answer *a)
 	put16(p + 1, PKT_TYPE_OPT);
 	put16(p + 3, max_udp(a->o));
 	p[5] = (uint8_t)((a->rcode >> 4) & 0xFF); /* extended rcode */
-	p[6] = 0;				  /* version 0 */
-	p[7] = a->q->is_do ? 0x80 : 0;		  /* DO, RFC 3225 s3 */
+	p[6] = 0;                                 /* version 0 */
+	p[7] = a->q->is_do ? 0x80 : 0;            /* DO, RFC 3225 s3 */
 	p[8] = 0;
 	put16(p + 9, (uint16_t)rdlen);
 	o = p + OPT_FIXED_LEN;
@@ -281,8 +283,8 @@ answer_finish(struct answer *a)
 
 size_t
 answer_error(uint8_t *buf, size_t cap, const struct pkt_query *q,
-	     const struct answer_opts *o, int rcode, int ede_code,
-	     const char *ede_text)
+             const struct answer_opts *o, int rcode, int ede_code,
+             const char *ede_text)
 {
 	struct answer a;
 
@@ -315,7 +317,7 @@ owner_is_qname(const struct pkt_query *q, const uint8_t *wire, size_t len)
 /* Appends one ldns record through the scratch buffer b. */
 static int
 add_ldns_rr(struct answer *a, enum answer_section section, ldns_buffer *b,
-	    const ldns_rr *rr)
+            const ldns_rr *rr)
 {
 	const uint8_t *w;
 	size_t len;
@@ -337,7 +339,7 @@ add_ldns_rr(struct answer *a, enum answer_section section, ldns_buffer *b,
 
 static int
 add_ldns_list(struct answer *a, enum answer_section section, ldns_buffer *b,
-	      const ldns_rr_list *list)
+              const ldns_rr_list *list)
 {
 	size_t i;
 	int rc;
@@ -358,7 +360,7 @@ add_ldns_list(struct answer *a, enum answer_section section, ldns_buffer *b,
 
 int
 answer_from_ldns(uint8_t *buf, size_t cap, const struct pkt_query *q,
-		 const struct answer_opts *o, const ldns_pkt *p)
+                 const struct answer_opts *o, const ldns_pkt *p)
 {
 	struct answer a;
 	ldns_buffer *b;
@@ -371,10 +373,10 @@ answer_from_ldns(uint8_t *buf, size_t cap, const struct pkt_query *q,
 	rc = add_ldns_list(&a, ANSWER_SEC_ANSWER, b, ldns_pkt_answer(p));
 	if (rc == 0)
 		rc = add_ldns_list(&a, ANSWER_SEC_AUTHORITY, b,
-				   ldns_pkt_authority(p));
+		                   ldns_pkt_authority(p));
 	if (rc == 0)
 		rc = add_ldns_list(&a, ANSWER_SEC_ADDITIONAL, b,
-				   ldns_pkt_additional(p));
+		                   ldns_pkt_additional(p));
 	ldns_buffer_free(b);
 	if (rc < 0 && rc != -EMSGSIZE)
 		return rc;

@@ -33,7 +33,7 @@
 struct pkt_query;
 
 #define ANSWER_EDE_TEXT_MAX 128 /* longer EXTRA-TEXT is cut */
-#define ANSWER_ANY_TTL 3600	/* RFC 8482 s4.2 suggests about an hour */
+#define ANSWER_ANY_TTL 3600     /* RFC 8482 s4.2 suggests about an hour */
 
 /* RFC 8914 s5.2 info-codes used by cairn. */
 #define ANSWER_EDE_OTHER 0
@@ -53,21 +53,21 @@ enum answer_section {
 struct answer_opts {
 	bool is_tcp;
 	uint16_t max_udp_size; /* configured max-udp-size; also the size
-				  cairn advertises in OPT. 0: 1232 */
+	                          cairn advertises in OPT. 0: 1232 */
 	uint32_t tcp_idle_ms;  /* sent in edns-tcp-keepalive over TCP when
-				  the client asked (RFC 7828 s3.3.2) */
+	                          the client asked (RFC 7828 s3.3.2) */
 };
 
 /* A response under construction in the caller's buffer. */
 struct answer {
-	uint8_t *buf;		    /* borrowed: the caller's buffer */
-	size_t cap;		    /* usable bytes: min(buffer, limit) */
-	size_t len;		    /* bytes written so far */
-	size_t question_end;	    /* offset after the question */
-	const struct pkt_query *q;  /* borrowed: valid until finish */
+	uint8_t *buf;                /* borrowed: the caller's buffer */
+	size_t cap;                  /* usable bytes: min(buffer, limit) */
+	size_t len;                  /* bytes written so far */
+	size_t question_end;         /* offset after the question */
+	const struct pkt_query *q;   /* borrowed: valid until finish */
 	const struct answer_opts *o; /* borrowed: valid until finish */
-	uint16_t count[3];	    /* per enum answer_section */
-	int rcode;		    /* may be extended (> 15) */
+	uint16_t count[3];           /* per enum answer_section */
+	int rcode;                   /* may be extended (> 15) */
 	bool is_truncated;
 	bool has_opt; /* an OPT record is appended at finish */
 	int ede_code; /* -1: none */
@@ -84,8 +84,8 @@ size_t answer_limit(const struct pkt_query *q, const struct answer_opts *o);
  * answer_finish(). Returns 0 or -ENOBUFS.
  */
 int answer_begin(struct answer *a, uint8_t *buf, size_t cap,
-		 const struct pkt_query *q, const struct answer_opts *o,
-		 int rcode);
+                 const struct pkt_query *q, const struct answer_opts *o,
+                 int rcode);
 
 /* Sets the response code, possibly extended (BADVERS). */
 void answer_set_rcode(struct answer *a, int rcode);
@@ -106,7 +106,7 @@ void answer_set_ede(struct answer *a, uint16_t info_code, const char *text);
  * later additions are ignored; additional: the chunk is left out).
  */
 int answer_add_rrs(struct answer *a, enum answer_section section,
-		   const uint8_t *wire, size_t len);
+                   const uint8_t *wire, size_t len);
 
 /*
  * RFC 8482 s4.2: appends the synthesized HINFO "RFC8482" "" for a qtype
@@ -126,8 +126,8 @@ size_t answer_finish(struct answer *a);
  * Returns the length written into buf, or 0 if buf is too small.
  */
 size_t answer_error(uint8_t *buf, size_t cap, const struct pkt_query *q,
-		    const struct answer_opts *o, int rcode, int ede_code,
-		    const char *ede_text);
+                    const struct answer_opts *o, int rcode, int ede_code,
+                    const char *ede_text);
 
 /*
  * The slow path: the response to q from the resolved packet p (borrowed,
@@ -138,6 +138,6 @@ size_t answer_error(uint8_t *buf, size_t cap, const struct pkt_query *q,
  * -ENOMEM. An over-size answer is truncated as above.
  */
 int answer_from_ldns(uint8_t *buf, size_t cap, const struct pkt_query *q,
-		     const struct answer_opts *o, const ldns_pkt *p);
+                     const struct answer_opts *o, const ldns_pkt *p);
 
 #endif /* CAIRN_RESOLVER_ANSWER_H */

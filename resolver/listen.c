@@ -24,14 +24,14 @@
 #include "util/log.h"
 #include "util/util.h"
 
-#define UDP_BATCH 32	    /* datagrams per recvmmsg */
-#define UDP_BATCHES_MAX 4   /* batches per wakeup, to let TCP in */
-#define UDP_BUF_LEN 4096    /* larger queries are dropped as truncated */
+#define UDP_BATCH 32      /* datagrams per recvmmsg */
+#define UDP_BATCHES_MAX 4 /* batches per wakeup, to let TCP in */
+#define UDP_BUF_LEN 4096  /* larger queries are dropped as truncated */
 #define TCP_READ_LEN 16384
 #define TCP_BACKLOG 128
 #define ACCEPT_PER_WAKEUP 16
 #define ACCEPT_RETRY_S 0.5 /* after EMFILE and the like */
-#define BIND_TRIES 16	   /* port 0: find a port free on UDP and TCP */
+#define BIND_TRIES 16      /* port 0: find a port free on UDP and TCP */
 
 /* -- the TCP message reader: two-byte length, then the message -- */
 
@@ -114,7 +114,7 @@ struct tcp_conn {
 	ev_timer idle;
 	int fd;
 	bool is_open;
-	bool is_eof; /* the client shut its side: answer, then close */
+	bool is_eof;       /* the client shut its side: answer, then close */
 	unsigned int refs; /* requests out, plus holds during callbacks */
 	struct rdr rd;
 	struct outbuf *out_head; /* owned: the write queue */
@@ -139,14 +139,14 @@ struct udp_rx {
 	struct sockaddr_storage from[UDP_BATCH];
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-			 CMSG_SPACE(sizeof(struct in_pktinfo))];
+		         CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} ctl[UDP_BATCH];
 	uint8_t data[UDP_BATCH][UDP_BUF_LEN];
 };
 
 struct listen {
-	struct ev_loop *loop; /* borrowed */
+	struct ev_loop *loop;    /* borrowed */
 	struct listen_opts opts; /* addrs not kept */
 	listen_query_fn *on_query;
 	void *arg;
@@ -155,7 +155,7 @@ struct listen {
 	struct tcp_conn *conns; /* open connections */
 	size_t n_conns;
 	ev_timer accept_retry;
-	struct udp_rx *rx; /* owned */
+	struct udp_rx *rx;  /* owned */
 	size_t outstanding; /* requests handed out, not completed */
 	bool is_closed;
 };
@@ -165,7 +165,7 @@ struct req {
 	struct listen *l;
 	struct lsock *sock;    /* UDP: the socket it came in on */
 	struct tcp_conn *conn; /* TCP: holds a reference */
-	int dst_family;	       /* 0: no destination address known */
+	int dst_family;        /* 0: no destination address known */
 	union {
 		struct in_pktinfo v4;
 		struct in6_pktinfo v6;
@@ -183,7 +183,7 @@ static void listen_release(struct listen *l);
 
 static struct req *
 req_new(struct listen *l, const uint8_t *wire, size_t len,
-	const struct sockaddr_storage *from, socklen_t from_len)
+        const struct sockaddr_storage *from, socklen_t from_len)
 {
 	struct req *r = calloc(1, sizeof(*r) + len);
 
@@ -266,7 +266,7 @@ udp_get_dst(struct req *r, struct msghdr *mh)
 			memcpy(&r->dst.v4, CMSG_DATA(cm), sizeof(r->dst.v4));
 			r->dst_family = AF_INET;
 		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
-			   cm->cmsg_type == IPV6_PKTINFO) {
+		           cm->cmsg_type == IPV6_PKTINFO) {
 			memcpy(&r->dst.v6, CMSG_DATA(cm), sizeof(r->dst.v6));
 			r->dst_family = AF_INET6;
 		}
@@ -324,7 +324,7 @@ udp_handle(struct lsock *s, struct mmsghdr *m)
 		return;
 	}
 	r = req_new(l, mh->msg_iov->iov_base, m->msg_len, mh->msg_name,
-		    mh->msg_namelen);
+	            mh->msg_namelen);
 	if (r == NULL) {
 		count_dropped(l);
 		return;
@@ -448,8 +448,8 @@ conn_flush(struct tcp_conn *c)
 		struct outbuf *o = c->out_head;
 		ssize_t n = write(c->fd, o->data + o->off, o->len - o->off);
 
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-			      errno == EINTR))
+		if (n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;
 		if (n <= 0) {
 			int rc = n < 0 ? -errno : -EPIPE;
@@ -591,9 +591,10 @@ listen_tcp_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (!(revents & EV_READ))
 		return;
 	n = read(c->fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
-	c->refs++; /* on_query may answer and close it, */
+	c->refs++;      /* on_query may answer and close it, */
 	listen_hold(l); /* or even close the listener */
 	if (n < 0)
 		conn_close(c);
@@ -674,7 +675,7 @@ conn_close(struct tcp_conn *c)
 
 static void
 conn_new(struct listen *l, int fd, const struct sockaddr_storage *peer,
-	 socklen_t peer_len)
+         socklen_t peer_len)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 
@@ -737,7 +738,7 @@ refuse(struct listen *l, int fd)
 	if (l->opts.stats != NULL)
 		l->opts.stats->tcp_clients_refused++;
 	log_verb(VERB_DETAIL, "tcp client refused: %u clients open",
-		 l->opts.tcp_max_clients);
+	         l->opts.tcp_max_clients);
 }
 
 static void
@@ -755,11 +756,12 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (i = 0; i < ACCEPT_PER_WAKEUP; i++) {
 		peer_len = sizeof(peer);
 		fd = accept4(s->fd, (struct sockaddr *)&peer, &peer_len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		             SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				log_warn("accept: %s; pausing", strerror(errno));
+				log_warn("accept: %s; pausing",
+				         strerror(errno));
 				accept_pause(l); /* STYLE s10, unwind */
 				return;
 			}
@@ -820,14 +822,14 @@ is_wildcard(const struct sockaddr_storage *ss)
 		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
 		       htonl(INADDR_ANY);
 	return IN6_IS_ADDR_UNSPECIFIED(
-		&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	    &((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
 static socklen_t
 addr_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-					: sizeof(struct sockaddr_in6);
+	                                : sizeof(struct sockaddr_in6);
 }
 
 static uint16_t
@@ -851,7 +853,7 @@ static int
 set_int(int fd, int level, int name, int value)
 {
 	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno
-								      : 0;
+	                                                              : 0;
 }
 
 /* Socket options, then bind; listen for TCP. Returns 0 or -errno. */
@@ -868,7 +870,7 @@ sock_setup(struct lsock *s)
 	if (!s->is_tcp && is_wildcard(&s->addr)) {
 		/* reply from the address the query went to */
 		rc = v6 ? set_int(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
-			: set_int(s->fd, IPPROTO_IP, IP_PKTINFO, 1);
+		        : set_int(s->fd, IPPROTO_IP, IP_PKTINFO, 1);
 		if (rc < 0)
 			return rc;
 		s->has_pktinfo = true;
@@ -892,9 +894,9 @@ sock_open(struct lsock *s, const struct sockaddr_storage *addr, bool is_tcp)
 	s->addr_len = addr_len(addr);
 	s->is_tcp = is_tcp;
 	s->fd = socket(addr->ss_family,
-		       (is_tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-			       SOCK_CLOEXEC,
-		       0);
+	               (is_tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+	                   SOCK_CLOEXEC,
+	               0);
 	if (s->fd < 0)
 		return -errno;
 	if ((rc = sock_setup(s)) < 0) {
@@ -908,7 +910,7 @@ sock_open(struct lsock *s, const struct sockaddr_storage *addr, bool is_tcp)
  * port for both. */
 static int
 bind_pair(struct lsock *udp, struct lsock *tcp,
-	  const struct sockaddr_storage *addr)
+          const struct sockaddr_storage *addr)
 {
 	struct sockaddr_storage a;
 	int rc = -EADDRINUSE, tries;
@@ -966,8 +968,8 @@ open_sockets(struct listen *l, const struct listen_opts *opts)
 
 int
 listen_open(struct listen **out, struct ev_loop *loop,
-	    const struct listen_opts *opts, listen_query_fn *on_query,
-	    void *arg)
+            const struct listen_opts *opts, listen_query_fn *on_query,
+            void *arg)
 {
 	struct listen *l;
 	size_t i;
@@ -1031,8 +1033,8 @@ listen_close(struct listen *l)
 }
 
 int
-listen_bound_addr(const struct listen *l, size_t i,
-		  struct sockaddr_storage *ss, socklen_t *len)
+listen_bound_addr(const struct listen *l, size_t i, struct sockaddr_storage *ss,
+                  socklen_t *len)
 {
 	if (2 * i >= l->n_socks)
 		return -ENOENT;

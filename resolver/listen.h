@@ -33,7 +33,7 @@ struct ev_loop;
 struct listen;
 struct stats;
 
-#define LISTEN_DEFAULT_TCP_IDLE_MS 10000  /* RFC 7766 s6.2.3 suggests 10 s */
+#define LISTEN_DEFAULT_TCP_IDLE_MS 10000 /* RFC 7766 s6.2.3 suggests 10 s */
 #define LISTEN_DEFAULT_TCP_MAX_CLIENTS 256
 #define LISTEN_DEFAULT_MAX_UDP_SIZE 1232
 #define LISTEN_DEFAULT_TCP_OUT_CAP (256 * 1024)
@@ -46,13 +46,13 @@ struct listen_opts {
 	 * listen_open only. */
 	const struct sockaddr_storage *addrs;
 	size_t n_addrs;
-	uint32_t tcp_idle_ms;	      /* 0: LISTEN_DEFAULT_TCP_IDLE_MS */
+	uint32_t tcp_idle_ms;         /* 0: LISTEN_DEFAULT_TCP_IDLE_MS */
 	unsigned int tcp_max_clients; /* 0: LISTEN_DEFAULT_TCP_MAX_CLIENTS */
-	uint16_t max_udp_size;	      /* 0: LISTEN_DEFAULT_MAX_UDP_SIZE */
-	size_t tcp_out_cap; /* a connection stops being read while more
-			       reply bytes wait; 0: the default */
+	uint16_t max_udp_size;        /* 0: LISTEN_DEFAULT_MAX_UDP_SIZE */
+	size_t tcp_out_cap;  /* a connection stops being read while more
+	                        reply bytes wait; 0: the default */
 	struct stats *stats; /* borrowed, may be NULL: valid until
-				listen_close() */
+	                        listen_close() */
 };
 
 /* One query from a client. Fields are read-only for the caller. */
@@ -78,8 +78,8 @@ typedef void listen_query_fn(struct listen_req *req, void *arg);
  * errno from socket calls; nothing is left open on failure.
  */
 int listen_open(struct listen **out, struct ev_loop *loop,
-		const struct listen_opts *opts, listen_query_fn *on_query,
-		void *arg);
+                const struct listen_opts *opts, listen_query_fn *on_query,
+                void *arg);
 
 /*
  * Stops and closes every socket and TCP connection. Outstanding requests
@@ -93,7 +93,7 @@ void listen_close(struct listen *l);
  * the kernel picked for port 0. Returns 0 or -ENOENT.
  */
 int listen_bound_addr(const struct listen *l, size_t i,
-		      struct sockaddr_storage *ss, socklen_t *len);
+                      struct sockaddr_storage *ss, socklen_t *len);
 
 /* TCP connections open now. */
 size_t listen_tcp_clients(const struct listen *l);
@@ -114,6 +114,6 @@ void listen_drop(struct listen_req *req);
  * Returns 0 or -EINVAL.
  */
 int listen_addr_parse(const char *text, uint16_t port,
-		      struct sockaddr_storage *ss);
+                      struct sockaddr_storage *ss);
 
 #endif /* CAIRN_RESOLVER_LISTEN_H */

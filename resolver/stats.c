@@ -13,9 +13,9 @@
 
 /* Names as Unbound prints them; NULL: printed by number when non-zero. */
 static const char *const rcode_names[STATS_RCODE_MAX] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMPL",
-	"REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-	"NOTZONE", NULL, NULL, NULL, NULL, NULL, "BADVERS",
+    "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMPL", "REFUSED",
+    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", NULL,
+    NULL,       NULL,      NULL,       NULL,       "BADVERS",
 };
 
 void
@@ -80,10 +80,10 @@ stats_print(const struct stats *s, char *buf, size_t cap)
 	for (i = 0; i < STATS_RCODE_MAX; i++) {
 		if (rcode_names[i] != NULL)
 			out_printf(&o, "num.answer.rcode.%s=%" PRIu64 "\n",
-				   rcode_names[i], s->rcode[i]);
+			           rcode_names[i], s->rcode[i]);
 		else if (s->rcode[i] != 0)
 			out_printf(&o, "num.answer.rcode.RCODE%d=%" PRIu64 "\n",
-				   i, s->rcode[i]);
+			           i, s->rcode[i]);
 	}
 	out_counter(&o, "tcp.clients.open", s->tcp_clients_open);
 	out_counter(&o, "tcp.clients.accepted", s->tcp_clients_accepted);

@@ -19,15 +19,15 @@
 enum stats_transport { STATS_UDP = 0, STATS_TCP = 1 };
 
 struct stats {
-	uint64_t queries[2];		   /* per enum stats_transport */
-	uint64_t rcode[STATS_RCODE_MAX];   /* responses sent, per rcode */
+	uint64_t queries[2];             /* per enum stats_transport */
+	uint64_t rcode[STATS_RCODE_MAX]; /* responses sent, per rcode */
 	uint64_t cache_hits;
 	uint64_t cache_misses;
-	uint64_t dropped;		   /* no response sent */
-	uint64_t malformed;		   /* FORMERR or unparsable */
-	uint64_t tcp_clients_open;	   /* a gauge: connections now */
+	uint64_t dropped;          /* no response sent */
+	uint64_t malformed;        /* FORMERR or unparsable */
+	uint64_t tcp_clients_open; /* a gauge: connections now */
 	uint64_t tcp_clients_accepted;
-	uint64_t tcp_clients_refused;	   /* over the limit, or EMFILE */
+	uint64_t tcp_clients_refused; /* over the limit, or EMFILE */
 };
 
 /* Zeroes every counter. */

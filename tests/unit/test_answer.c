@@ -42,8 +42,8 @@ tq_make(struct tq *t, const char *name, const struct tq_args *a)
 	size_t len = 0;
 
 	ck_assert_int_eq(ldns_pkt_query_new_frm_str(&p, name, a->type,
-						    LDNS_RR_CLASS_IN, LDNS_RD),
-			 LDNS_STATUS_OK);
+	                                            LDNS_RR_CLASS_IN, LDNS_RD),
+	                 LDNS_STATUS_OK);
 	ldns_pkt_set_id(p, 0xBEEF);
 	ldns_pkt_set_cd(p, a->is_cd);
 	if (a->edns_udp != 0) {
@@ -52,8 +52,8 @@ tq_make(struct tq *t, const char *name, const struct tq_args *a)
 		ldns_pkt_set_edns_version(p, a->version);
 		if (a->keepalive)
 			ldns_pkt_set_edns_data(
-				p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN,
-							 4, "\0\013\0\0"));
+			    p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 4,
+			                             "\0\013\0\0"));
 	}
 	ck_assert_int_eq(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
 	ck_assert_uint_le(len, sizeof(t->wire));
@@ -78,8 +78,8 @@ parse_resp(const uint8_t *buf, size_t len)
 static void
 a_rr(uint8_t rr[16], uint8_t last)
 {
-	static const uint8_t tmpl[16] = {0xC0, 0x0C, 0, 1, 0, 1, 0, 0,
-					 0x0E, 0x10, 0, 4, 192, 0, 2, 0};
+	static const uint8_t tmpl[16] = {0xC0, 0x0C, 0, 1, 0,   1, 0, 0,
+	                                 0x0E, 0x10, 0, 4, 192, 0, 2, 0};
 
 	memcpy(rr, tmpl, sizeof(tmpl));
 	rr[15] = last;
@@ -114,8 +114,8 @@ START_TEST(header_copies_id_rd_cd_and_question_case)
 	tq_make(&t, "WwW.ExAmple.COM.", &args);
 	ck_assert_int_eq(t.verdict, PKT_OK);
 	ck_assert_int_eq(answer_begin(&a, buf, sizeof(buf), &t.q, &udp_opts,
-				      LDNS_RCODE_NOERROR),
-			 0);
+	                              LDNS_RCODE_NOERROR),
+	                 0);
 	a_rr(rr, 7);
 	ck_assert_int_eq(answer_add_rrs(&a, ANSWER_SEC_ANSWER, rr, 16), 0);
 	len = answer_finish(&a);
@@ -132,8 +132,8 @@ START_TEST(header_copies_id_rd_cd_and_question_case)
 	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
 	ck_assert(!ldns_pkt_edns(p)); /* no EDNS in, none out */
 	ck_assert_uint_eq(
-		ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
-		LDNS_RR_TYPE_A);
+	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
+	    LDNS_RR_TYPE_A);
 	ldns_pkt_free(p);
 }
 END_TEST
@@ -238,14 +238,14 @@ START_TEST(opt_echoes_do_and_advertises_our_size)
 {
 	struct tq t;
 	struct tq_args args = {
-		.type = LDNS_RR_TYPE_A, .edns_udp = 4096, .is_do = true};
+	    .type = LDNS_RR_TYPE_A, .edns_udp = 4096, .is_do = true};
 	uint8_t buf[4096];
 	ldns_pkt *p;
 	size_t len;
 
 	tq_make(&t, "example.", &args);
 	len = answer_error(buf, sizeof(buf), &t.q, &udp_opts,
-			   LDNS_RCODE_NXDOMAIN, -1, NULL);
+	                   LDNS_RCODE_NXDOMAIN, -1, NULL);
 	p = parse_resp(buf, len);
 	ck_assert(ldns_pkt_edns(p));
 	ck_assert(ldns_pkt_edns_do(p));
@@ -272,9 +272,9 @@ START_TEST(servfail_carries_extended_error)
 	ldns_pkt *p;
 
 	tq_make(&t, "broken.example.", &args);
-	len = answer_error(buf, sizeof(buf), &t.q, &udp_opts,
-			   LDNS_RCODE_SERVFAIL,
-			   ANSWER_EDE_NO_REACHABLE_AUTHORITY, "timeout");
+	len =
+	    answer_error(buf, sizeof(buf), &t.q, &udp_opts, LDNS_RCODE_SERVFAIL,
+	                 ANSWER_EDE_NO_REACHABLE_AUTHORITY, "timeout");
 	/* the OPT record is last: 11 bytes, then option 15, length 9,
 	 * info-code 22, "timeout" */
 	opt = buf + len - (11 + 4 + 2 + 7);
@@ -288,7 +288,7 @@ START_TEST(servfail_carries_extended_error)
 	args.edns_udp = 0;
 	tq_make(&t, "broken.example.", &args);
 	len = answer_error(buf, sizeof(buf), &t.q, &udp_opts,
-			   LDNS_RCODE_SERVFAIL, 22, "timeout");
+	                   LDNS_RCODE_SERVFAIL, 22, "timeout");
 	ck_assert_uint_eq(len, t.len);
 }
 END_TEST
@@ -297,7 +297,7 @@ START_TEST(badvers_uses_extended_rcode)
 {
 	struct tq t;
 	struct tq_args args = {
-		.type = LDNS_RR_TYPE_A, .edns_udp = 1232, .version = 1};
+	    .type = LDNS_RR_TYPE_A, .edns_udp = 1232, .version = 1};
 	uint8_t buf[1232];
 	const uint8_t *opt;
 	size_t len;
@@ -306,7 +306,7 @@ START_TEST(badvers_uses_extended_rcode)
 	tq_make(&t, "example.", &args);
 	ck_assert_int_eq(t.verdict, PKT_BADVERS);
 	len = answer_error(buf, sizeof(buf), &t.q, &udp_opts, PKT_RCODE_BADVERS,
-			   -1, NULL);
+	                   -1, NULL);
 	ck_assert_uint_eq(buf[3] & 0x0F, 0); /* low bits of 16 */
 	opt = buf + len - 11;
 	ck_assert_uint_eq(opt[5], 1); /* 16 >> 4 */
@@ -321,7 +321,7 @@ START_TEST(keepalive_sent_over_tcp_when_asked)
 {
 	struct tq t;
 	struct tq_args args = {
-		.type = LDNS_RR_TYPE_A, .edns_udp = 1232, .keepalive = true};
+	    .type = LDNS_RR_TYPE_A, .edns_udp = 1232, .keepalive = true};
 	uint8_t buf[1232];
 	size_t len;
 
@@ -379,8 +379,8 @@ START_TEST(formerr_without_question_has_none)
 	size_t len;
 
 	ck_assert_int_eq(pkt_query_parse(wire, sizeof(wire), &q), PKT_FORMERR);
-	len = answer_error(buf, sizeof(buf), &q, &udp_opts,
-			   LDNS_RCODE_FORMERR, -1, NULL);
+	len = answer_error(buf, sizeof(buf), &q, &udp_opts, LDNS_RCODE_FORMERR,
+	                   -1, NULL);
 	ck_assert_uint_eq(len, 12);
 	p = parse_resp(buf, len);
 	ck_assert_uint_eq(ldns_pkt_id(p), 0xABCD);
@@ -401,15 +401,15 @@ START_TEST(malformed_chunks_are_rejected)
 	answer_begin(&a, buf, sizeof(buf), &t.q, &udp_opts, 0);
 	a_rr(rr, 1);
 	ck_assert_int_eq(answer_add_rrs(&a, ANSWER_SEC_ANSWER, rr, 15),
-			 -EINVAL);
+	                 -EINVAL);
 	rr[1] = 0x20; /* a pointer elsewhere */
 	ck_assert_int_eq(answer_add_rrs(&a, ANSWER_SEC_ANSWER, rr, 16),
-			 -EINVAL);
+	                 -EINVAL);
 	a_rr(rr, 1);
 	ck_assert_int_eq(answer_add_rrs(&a, ANSWER_SEC_AUTHORITY, rr, 16), 0);
 	/* sections go in order */
 	ck_assert_int_eq(answer_add_rrs(&a, ANSWER_SEC_ANSWER, rr, 16),
-			 -EINVAL);
+	                 -EINVAL);
 	ck_assert_uint_eq(a.count[ANSWER_SEC_ANSWER], 0);
 }
 END_TEST
@@ -425,22 +425,22 @@ START_TEST(ldns_answer_gets_client_id_and_case)
 
 	tq_make(&t, "WWW.example.NET.", &args);
 	ck_assert_int_eq(ldns_pkt_query_new_frm_str(&up, "www.example.net.",
-						    LDNS_RR_TYPE_A,
-						    LDNS_RR_CLASS_IN, 0),
-			 LDNS_STATUS_OK);
+	                                            LDNS_RR_TYPE_A,
+	                                            LDNS_RR_CLASS_IN, 0),
+	                 LDNS_STATUS_OK);
 	ldns_pkt_set_id(up, 999);
 	ldns_pkt_set_qr(up, true);
 	ldns_pkt_set_aa(up, true);
 	ck_assert_int_eq(
-		ldns_rr_new_frm_str(&rr, "www.example.net. 300 IN A 192.0.2.1",
-				    0, NULL, NULL),
-		LDNS_STATUS_OK);
+	    ldns_rr_new_frm_str(&rr, "www.example.net. 300 IN A 192.0.2.1", 0,
+	                        NULL, NULL),
+	    LDNS_STATUS_OK);
 	ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER, rr); /* takes rr */
 	rr = NULL;
-	ck_assert_int_eq(ldns_rr_new_frm_str(&rr,
-					     "example.net. 300 IN NS ns.example.net.",
-					     0, NULL, NULL),
-			 LDNS_STATUS_OK);
+	ck_assert_int_eq(
+	    ldns_rr_new_frm_str(&rr, "example.net. 300 IN NS ns.example.net.",
+	                        0, NULL, NULL),
+	    LDNS_STATUS_OK);
 	ldns_pkt_push_rr(up, LDNS_SECTION_AUTHORITY, rr);
 	len = answer_from_ldns(buf, sizeof(buf), &t.q, &udp_opts, up);
 	ck_assert_int_gt(len, 0);

@@ -66,14 +66,14 @@ msg_std(struct msg *m)
 static void
 bump(struct msg *m, size_t count_off)
 {
-	put16(m->w + count_off, (uint16_t)((m->w[count_off] << 8 |
-					    m->w[count_off + 1]) + 1));
+	put16(m->w + count_off,
+	      (uint16_t)((m->w[count_off] << 8 | m->w[count_off + 1]) + 1));
 }
 
 /* Appends an OPT record to the additional section. */
 static void
 add_opt(struct msg *m, uint16_t udp, uint8_t version, bool is_do,
-	const uint8_t *opts, size_t opts_len)
+        const uint8_t *opts, size_t opts_len)
 {
 	uint8_t fixed[11] = {0};
 
@@ -109,7 +109,7 @@ START_TEST(plain_query_keeps_case_and_lowers_key)
 	ck_assert(q.qname == m.w + 12); /* points into the wire */
 	ck_assert_mem_eq(q.qname, qname_mixed, sizeof(qname_mixed));
 	ck_assert_mem_eq(q.qname_lc, "\003www\007example\003com",
-			 sizeof(qname_mixed));
+	                 sizeof(qname_mixed));
 	ck_assert_uint_eq(q.qtype, LDNS_RR_TYPE_A);
 	ck_assert_uint_eq(q.qclass, LDNS_RR_CLASS_IN);
 	ck_assert(!q.has_edns);
@@ -124,9 +124,9 @@ START_TEST(ldns_built_query_parses)
 	struct pkt_query q;
 
 	ck_assert_int_eq(ldns_pkt_query_new_frm_str(&p, "Mixed.Example.ORG.",
-						    LDNS_RR_TYPE_AAAA,
-						    LDNS_RR_CLASS_IN, LDNS_RD),
-			 LDNS_STATUS_OK);
+	                                            LDNS_RR_TYPE_AAAA,
+	                                            LDNS_RR_CLASS_IN, LDNS_RD),
+	                 LDNS_STATUS_OK);
 	ldns_pkt_set_id(p, 4242);
 	ldns_pkt_set_edns_udp_size(p, 4096);
 	ldns_pkt_set_edns_do(p, true);
@@ -350,8 +350,8 @@ END_TEST
 START_TEST(keepalive_option_is_seen_and_unknown_ignored)
 {
 	static const uint8_t opts[] = {
-		0xFD, 0xE9, 0, 3, 'a', 'b', 'c', /* unknown, ignored */
-		0, 11, 0, 0,			 /* edns-tcp-keepalive */
+	    0xFD, 0xE9, 0, 3, 'a', 'b', 'c', /* unknown, ignored */
+	    0,    11,   0, 0,                /* edns-tcp-keepalive */
 	};
 	static const uint8_t bad_ka[] = {0, 11, 0, 2, 0, 100};
 	static const uint8_t cut[] = {0, 10, 0, 8, 1, 2};
