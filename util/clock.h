@@ -16,7 +16,7 @@ typedef time_t clock_now_fn(void *arg);
 
 struct clock_src {
 	clock_now_fn *now_fn; /* NULL: the system wall clock */
-	void *arg;	      /* borrowed: passed to now_fn */
+	void *arg;            /* borrowed: passed to now_fn */
 };
 
 /* A clock reading the system wall clock (time(2)). */

@@ -55,6 +55,9 @@ log_enabled(int level)
 	return level <= log_state.verbosity;
 }
 
+static void log_vwrite(int prio, const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vwrite(int prio, const char *tag, const char *fmt, va_list ap)
 {
@@ -72,8 +75,8 @@ log_vwrite(int prio, const char *tag, const char *fmt, va_list ap)
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ld %s[%d]: %s%s\n", stamp,
-		(long)(tv.tv_usec / 1000), log_state.ident, (int)getpid(), tag,
-		line);
+	        (long)(tv.tv_usec / 1000), log_state.ident, (int)getpid(), tag,
+	        line);
 }
 
 void
@@ -135,7 +138,7 @@ log_ratelimit_ok(struct log_ratelimit *rl, time_t now, unsigned int burst)
 	if (now != rl->window_s) {
 		if (rl->suppressed > 0)
 			log_warn("%u similar messages suppressed",
-				 rl->suppressed);
+			         rl->suppressed);
 		rl->window_s = now;
 		rl->count = 0;
 		rl->suppressed = 0;

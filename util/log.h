@@ -67,7 +67,6 @@ struct log_ratelimit {
 };
 
 /* True if a message may be printed now; counts it. */
-bool log_ratelimit_ok(struct log_ratelimit *rl, time_t now,
-		      unsigned int burst);
+bool log_ratelimit_ok(struct log_ratelimit *rl, time_t now, unsigned int burst);
 
 #endif /* CAIRN_UTIL_LOG_H */
