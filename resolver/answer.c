@@ -176,6 +176,8 @@ answer_add_rrs(struct answer *a, enum answer_section section,
 
 	if (a->is_truncated)
 		return -EMSGSIZE;
+	if (len == 0)
+		return 0;
 	if ((int)section < last_section(a) || section > ANSWER_SEC_ADDITIONAL)
 		return -EINVAL; /* sections are written in order */
 	if ((n = count_rrs(a, wire, len)) < 0 ||

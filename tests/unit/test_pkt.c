@@ -31,6 +31,8 @@ static void
 add(struct msg *m, const void *data, size_t len)
 {
 	ck_assert_uint_le(m->len + len, sizeof(m->w));
+	if (len == 0)
+		return;
 	memcpy(m->w + m->len, data, len);
 	m->len += len;
 }
