@@ -384,3 +384,28 @@ answer_from_ldns(uint8_t *buf, size_t cap, const struct pkt_query *q,
 		return rc;
 	return (int)answer_finish(&a);
 }
+
+int
+answer_add_ldns(struct answer *a, enum answer_section section,
+                const ldns_rr_list *list, bool with_rrsigs)
+{
+	ldns_buffer *b;
+	size_t i;
+	int rc = 0;
+
+	if (list == NULL)
+		return 0;
+	if ((b = ldns_buffer_new(512)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ldns_rr_list_rr_count(list) && rc == 0; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(list, i); /* lent */
+		ldns_rr_type t = ldns_rr_get_type(rr);
+
+		if (t == LDNS_RR_TYPE_OPT ||
+		    (t == LDNS_RR_TYPE_RRSIG && !with_rrsigs))
+			continue;
+		rc = add_ldns_rr(a, section, b, rr);
+	}
+	ldns_buffer_free(b);
+	return rc;
+}

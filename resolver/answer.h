@@ -140,4 +140,13 @@ size_t answer_error(uint8_t *buf, size_t cap, const struct pkt_query *q,
 int answer_from_ldns(uint8_t *buf, size_t cap, const struct pkt_query *q,
                      const struct answer_opts *o, const ldns_pkt *p);
 
+/*
+ * Appends the records of list (borrowed) to section as answer_add_rrs()
+ * does, owners equal to the question name compressed to 0xC00C; RRSIGs
+ * only if with_rrsigs (the client set DO), OPT records never. Returns 0,
+ * -EMSGSIZE (the answer is now truncated) or -ENOMEM.
+ */
+int answer_add_ldns(struct answer *a, enum answer_section section,
+                    const ldns_rr_list *list, bool with_rrsigs);
+
 #endif /* CAIRN_RESOLVER_ANSWER_H */

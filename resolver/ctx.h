@@ -16,7 +16,7 @@
 
 struct config;
 struct hints;
-struct hints;
+struct services;
 
 /* Process-wide counters, reported by the control socket and the logs. */
 struct cairn_counters {
@@ -28,6 +28,7 @@ struct cairn_ctx {
 	struct ev_loop *loop;    /* owned: made and destroyed by main.c */
 	struct config *cfg;      /* owned: replaced in place on reload */
 	struct hints *hints;     /* owned: root hints, loaded at startup */
+	struct services *svc;    /* owned: cache, resolver, listeners */
 	const char *config_path; /* borrowed: argv or built in */
 	bool config_explicit;    /* -c given: the file must exist */
 	bool config_from_file;   /* false: running on built-in defaults */

@@ -22,6 +22,7 @@
 #include "resolver/config.h"
 #include "resolver/ctx.h"
 #include "resolver/daemon.h"
+#include "resolver/services.h"
 #include "util/log.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/cairn/cairn.conf"
@@ -127,32 +128,6 @@ load_hints(struct cairn_ctx *ctx)
 	return 0;
 }
 
-/* --- services ------------------------------------------------------------ */
-
-/*
- * Opens what the resolver runs on, in order: the cache (cache_open with
- * cache_opts from ctx->cfg), the client listeners (listen_open on
- * ctx->cfg->interfaces), then the resolver itself (upstream pool, root
- * hints). Runs before the privilege drop, so listeners may bind port 53.
- * Each step is one call here, and services_stop() undoes them in reverse.
- * Returns 0, or a negative errno after logging the failing step.
- */
-static int
-services_start(struct cairn_ctx *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
-/* Undoes services_start() in reverse order: stop accepting clients, finish
- * or fail the queries in flight, close the upstream pool, close the cache.
- * Safe after a partial services_start(). */
-static void
-services_stop(struct cairn_ctx *ctx)
-{
-	(void)ctx;
-}
-
 /* --- signals ------------------------------------------------------------- */
 
 static void
@@ -197,6 +172,7 @@ reload(struct cairn_ctx *ctx)
 	config_reload_merge(ctx->cfg, fresh); /* frees fresh's contents */
 	free(fresh);
 	apply_verbosity(ctx);
+	services_reload(ctx);
 	ctx->counters.reloads++;
 	log_verb(VERB_DETAIL, "reload: done, %zu changed keys need a restart",
 	         n_restart);

@@ -1,0 +1,1156 @@
+/*
+ * query.c -- the per-question resolution state machine (see query.h).
+ */
+#include "config.h"
+#include "resolver/query.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "cache/cache.h"
+#include "hints/hints.h"
+#include "resolver/servsel.h"
+#include "resolver/upstream.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#define INFLIGHT_BUCKETS 1024u
+/* Glueless NS lookups a query runs at once (RFC 9156-era resolvers
+ * resolve a few in parallel rather than all of them: NXNS). */
+#define GLUELESS_PARALLEL 2u
+
+enum query_state {
+	QS_CACHE,
+	QS_DELEG,
+	QS_PICK,
+	QS_SENT,
+	QS_RESPONSE,
+	QS_WAIT_SUB,
+	QS_DONE
+};
+
+enum step { STEP_NEXT, STEP_WAIT, STEP_FINISHED };
+
+/* A parent's wait on one sub-query: an NS address lookup or priming. */
+struct sub_link {
+	struct query_waiter w; /* attached to the sub-query */
+	struct query *parent;  /* borrowed: the link dies with it */
+	ldns_rdf *ns_name;     /* owned; NULL for the priming query */
+	struct sub_link *next; /* in parent->subs */
+};
+
+struct query {
+	struct resolver *r;             /* borrowed */
+	struct query *next_in, *prev_in; /* in the in-flight bucket */
+	unsigned bucket;
+	const struct query *parent; /* borrowed: first asker, loop checks */
+	int depth;
+
+	ldns_rdf *qname; /* owned */
+	uint16_t qtype, qclass;
+	bool is_do;
+	bool is_prime; /* the root priming query, RFC 8109 */
+
+	enum query_state state;
+	struct query_waiter *waiters;
+
+	/* progress */
+	ldns_rdf *sname;         /* owned: name now resolved (after CNAMEs) */
+	ldns_rr_list *chain;     /* owned: answer so far */
+	ldns_rr_list *authority; /* owned: SOA of a negative answer */
+	int rcode;
+	int ede_code;
+	const char *ede_text;
+
+	struct deleg *dp; /* owned: servers asked now */
+	ldns_rdf *qmin_prev; /* owned: last minimised name sent to dp */
+	bool is_qmin_off;    /* fall back to the full name (relaxed) */
+	bool is_prime_waited; /* priming was tried for this query */
+	struct servsel_tried tried;
+	struct servsel_choice cur;
+
+	ldns_rdf *sent_name; /* owned */
+	ldns_rr_type sent_type;
+	bool is_sent_minimised;
+	bool is_sent_edns;
+	struct upstream_req *ureq; /* borrowed handle: cancel on finish */
+	ldns_pkt *reply;           /* owned: waiting for QS_RESPONSE */
+
+	struct sub_link *subs;
+	size_t n_subs;
+
+	struct iter_budget budget;
+	ev_timer kick;     /* starts the machine from the loop */
+	ev_timer deadline; /* resolve_timeout_ms: SERVFAIL */
+};
+
+struct resolver {
+	struct ev_loop *loop;     /* borrowed */
+	struct cache *cache;      /* borrowed, may be NULL */
+	struct upstream *up;      /* borrowed */
+	struct servsel *servsel;  /* borrowed */
+	const struct hints *hints; /* borrowed */
+	struct resolver_opts opts;
+	struct resolver_stats stats;
+	struct query *buckets[INFLIGHT_BUCKETS];
+	size_t n_inflight;
+};
+
+static void query_run(struct query *q);
+static void query_finish(struct query *q);
+
+static const char *
+query_state_str(enum query_state s)
+{
+	switch (s) {
+	case QS_CACHE: return "CACHE";
+	case QS_DELEG: return "DELEG";
+	case QS_PICK: return "PICK";
+	case QS_SENT: return "SENT";
+	case QS_RESPONSE: return "RESPONSE";
+	case QS_WAIT_SUB: return "WAIT_SUB";
+	case QS_DONE: return "DONE";
+	}
+	return "?";
+}
+
+/* Logs with the query's name, type and depth as prefix (STYLE s11). */
+static void log_q(const struct query *q, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+log_q(const struct query *q, int level, const char *fmt, ...)
+{
+	char name[LDNS_MAX_DOMAINLEN + 1];
+	char msg[512];
+	char *s;
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	s = ldns_rdf2str(q->sname ? q->sname : q->qname);
+	snprintf(name, sizeof(name), "%s", s ? s : "?");
+	free(s);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_verb(level, "q %p %s/%u d%d: %s", (const void *)q, name,
+	         (unsigned)q->qtype, q->depth, msg);
+}
+
+void
+resolver_opts_init(struct resolver_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	iter_opts_init(&o->iter);
+	deleg_opts_init(&o->deleg);
+	iter_budget_limits_init(&o->budget);
+	o->resolve_timeout_ms = 5000;
+	o->upstream_timeout_ms = 1500;
+	o->upstream_timeout_min_ms = 50;
+	o->use_edns = true;
+	o->is_serve_stale = true;
+}
+
+/* --- the in-flight table (aggregation) ----------------------------------- */
+
+static unsigned
+key_hash(const ldns_rdf *name, uint16_t type, uint16_t class, bool is_do)
+{
+	const uint8_t *p = ldns_rdf_data(name);
+	size_t i, n = ldns_rdf_size(name);
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (uint8_t)(c - 'A' + 'a');
+		h = (h ^ c) * 16777619u;
+	}
+	h = (h ^ type) * 16777619u;
+	h = (h ^ class) * 16777619u;
+	h = (h ^ (is_do ? 1u : 0u)) * 16777619u;
+	return h % INFLIGHT_BUCKETS;
+}
+
+static bool
+key_equal(const struct query *q, const ldns_rdf *name, uint16_t type,
+          uint16_t class, bool is_do)
+{
+	return q->qtype == type && q->qclass == class && q->is_do == is_do &&
+	       ldns_dname_compare(q->qname, name) == 0;
+}
+
+static struct query *
+inflight_find(struct resolver *r, const ldns_rdf *name, uint16_t type,
+              uint16_t class, bool is_do)
+{
+	struct query *q = r->buckets[key_hash(name, type, class, is_do)];
+
+	for (; q != NULL; q = q->next_in)
+		if (key_equal(q, name, type, class, is_do))
+			return q;
+	return NULL;
+}
+
+static void
+inflight_add(struct resolver *r, struct query *q)
+{
+	q->bucket = key_hash(q->qname, q->qtype, q->qclass, q->is_do);
+	q->prev_in = NULL;
+	q->next_in = r->buckets[q->bucket];
+	if (q->next_in != NULL)
+		q->next_in->prev_in = q;
+	r->buckets[q->bucket] = q;
+	r->n_inflight++;
+}
+
+static void
+inflight_remove(struct resolver *r, struct query *q)
+{
+	if (q->prev_in != NULL)
+		q->prev_in->next_in = q->next_in;
+	else if (r->buckets[q->bucket] == q)
+		r->buckets[q->bucket] = q->next_in;
+	else
+		return; /* not in the table */
+	if (q->next_in != NULL)
+		q->next_in->prev_in = q->prev_in;
+	q->next_in = q->prev_in = NULL;
+	r->n_inflight--;
+}
+
+/* --- small helpers -------------------------------------------------------- */
+
+static uint64_t
+now_ms(void)
+{
+	return clock_mono_ms();
+}
+
+static time_t
+now_s(void)
+{
+	return clock_now(NULL);
+}
+
+/* Appends deep copies of src's records to *dst (created if NULL). */
+static int
+append_clones(ldns_rr_list **dst, const ldns_rr_list *src)
+{
+	size_t i;
+
+	if (src == NULL || ldns_rr_list_rr_count(src) == 0)
+		return 0;
+	if (*dst == NULL && (*dst = ldns_rr_list_new()) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ldns_rr_list_rr_count(src); i++) {
+		ldns_rr *rr = ldns_rr_clone(ldns_rr_list_rr(src, i));
+
+		if (rr == NULL || !ldns_rr_list_push_rr(*dst, rr)) {
+			ldns_rr_free(rr);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void
+set_name(ldns_rdf **dst, const ldns_rdf *src)
+{
+	ldns_rdf_deep_free(*dst);
+	*dst = src ? ldns_rdf_clone(src) : NULL;
+}
+
+static enum step
+query_fail(struct query *q, int ede_code, const char *ede_text)
+{
+	q->rcode = LDNS_RCODE_SERVFAIL;
+	q->ede_code = ede_code;
+	q->ede_text = ede_text;
+	q->state = QS_DONE;
+	q->r->stats.servfail++;
+	log_q(q, VERB_QUERY, "SERVFAIL: %s", ede_text ? ede_text : "");
+	return STEP_NEXT;
+}
+
+static enum step
+fail_budget(struct query *q)
+{
+	q->r->stats.budget_exhausted++;
+	return query_fail(q, iter_budget_ede(&q->budget),
+	                  iter_budget_ede_text(&q->budget));
+}
+
+static enum cache_rank
+cache_rank_of(enum iter_rank rank)
+{
+	switch (rank) {
+	case ITER_RANK_GLUE: return RANK_ADDITIONAL;
+	case ITER_RANK_REFERRAL: return RANK_GLUE;
+	case ITER_RANK_ANSWER_NONAUTH: return RANK_NONAUTH_ANSWER;
+	case ITER_RANK_AUTHORITY_AA: return RANK_AUTH_AUTHORITY;
+	case ITER_RANK_ANSWER_AA: return RANK_AUTH_ANSWER;
+	case ITER_RANK_NONE: break;
+	}
+	return 0;
+}
+
+static void
+cache_result(struct query *q, const struct iter_result *res)
+{
+	struct cache *c = q->r->cache;
+	time_t now = now_s();
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < res->n_rrsets; i++) {
+		const struct iter_rrset *s = &res->rrsets[i];
+		enum cache_rank rank = cache_rank_of(s->rank);
+
+		if (rank == 0)
+			continue;
+		if (cache_rrset_put(c, s->rrs, s->sigs, rank, now) < 0)
+			log_q(q, VERB_DETAIL, "cache put failed");
+	}
+}
+
+static void
+cache_negative(struct query *q, const ldns_rdf *name, uint16_t type,
+               const ldns_rr *soa)
+{
+	if (q->r->cache == NULL || soa == NULL || name == NULL)
+		return;
+	(void)cache_neg_put(q->r->cache, name, type, q->qclass, soa, now_s());
+}
+
+/* --- sub-queries ---------------------------------------------------------- */
+
+static bool
+is_ancestor_question(const struct query *q, const ldns_rdf *name,
+                     uint16_t type)
+{
+	for (; q != NULL; q = q->parent)
+		if (q->qtype == type && ldns_dname_compare(q->qname, name) == 0)
+			return true;
+	return false;
+}
+
+static struct query *query_new(struct resolver *r, const ldns_rdf *qname,
+                               uint16_t qtype, uint16_t qclass, bool is_do);
+static void query_attach(struct query *q, struct query_waiter *w);
+static void query_kick(struct query *q);
+static void sub_done_cb(void *arg, const struct query_result *res);
+
+/*
+ * Starts (or joins) the sub-query (name, type) for q; ns_name NULL means
+ * priming. Returns 0, or -1 if it cannot be started (loop, depth budget,
+ * memory).
+ */
+static int
+sub_start(struct query *q, const ldns_rdf *name, uint16_t type,
+          const ldns_rdf *ns_name)
+{
+	struct resolver *r = q->r;
+	struct sub_link *link;
+	struct query *sub;
+
+	if (is_ancestor_question(q, name, type))
+		return -1; /* would wait on itself */
+	if ((link = calloc(1, sizeof(*link))) == NULL)
+		return -1;
+	link->parent = q;
+	link->ns_name = ns_name ? ldns_rdf_clone(ns_name) : NULL;
+	link->w.cb = sub_done_cb;
+	link->w.arg = link;
+	sub = inflight_find(r, name, type, q->qclass, false);
+	if (sub == NULL) {
+		if ((sub = query_new(r, name, type, q->qclass, false)) == NULL)
+			goto fail;
+		if (!iter_budget_child(&q->budget, &sub->budget)) {
+			query_finish(sub); /* nobody attached: just frees */
+			goto fail;
+		}
+		sub->parent = q;
+		sub->depth = q->depth + 1;
+		sub->is_prime = ns_name == NULL;
+		query_kick(sub);
+		r->stats.subqueries++;
+	}
+	query_attach(sub, &link->w);
+	link->next = q->subs;
+	q->subs = link;
+	q->n_subs++;
+	return 0;
+fail:
+	ldns_rdf_deep_free(link->ns_name);
+	free(link);
+	return -1;
+}
+
+static void
+sub_unlink(struct query *q, struct sub_link *link)
+{
+	struct sub_link **pp;
+
+	for (pp = &q->subs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == link) {
+			*pp = link->next;
+			q->n_subs--;
+			break;
+		}
+	ldns_rdf_deep_free(link->ns_name);
+	free(link);
+}
+
+/* The address records of a finished NS lookup's answer. */
+static ldns_rr_list *
+answer_addresses(const ldns_rr_list *answer)
+{
+	ldns_rr_list *out = ldns_rr_list_new();
+	size_t i;
+
+	if (out == NULL || answer == NULL)
+		return out;
+	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(answer, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+
+		if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA)
+			ldns_rr_list_push_rr(out, rr); /* borrowed */
+	}
+	return out;
+}
+
+static void
+sub_done_cb(void *arg, const struct query_result *res)
+{
+	struct sub_link *link = arg;
+	struct query *q = link->parent;
+
+	if (link->ns_name != NULL && q->dp != NULL) {
+		ldns_rr_list *addrs = answer_addresses(res->answer);
+
+		if (res->rcode == LDNS_RCODE_NOERROR && addrs != NULL &&
+		    ldns_rr_list_rr_count(addrs) > 0)
+			deleg_ns_resolved(q->dp, link->ns_name, addrs,
+			                  &q->r->opts.deleg);
+		else
+			deleg_ns_failed(q->dp, link->ns_name);
+		ldns_rr_list_free(addrs); /* shallow: records are borrowed */
+	}
+	sub_unlink(q, link);
+	if (q->state != QS_WAIT_SUB)
+		return;
+	/* Priming done (or failed): look for the delegation again; an NS
+	 * address arrived: pick again. */
+	q->state = q->dp == NULL ? QS_DELEG : QS_PICK;
+	query_run(q);
+}
+
+/* --- the states ----------------------------------------------------------- */
+
+/* One cache probe for sname: 1 answered (state set), 0 go on. */
+static int
+cache_probe_answer(struct query *q, struct cache *c, time_t now)
+{
+	struct cache_rrset rs;
+	unsigned flags = q->is_do ? CACHE_WANT_DNSSEC : 0;
+
+	if (cache_rrset_get(c, q->sname, q->qtype, q->qclass, now, flags,
+	                    &rs) != 0)
+		return 0;
+	append_clones(&q->chain, rs.rrs);
+	append_clones(&q->chain, rs.rrsigs);
+	cache_rrset_clear(&rs);
+	q->rcode = LDNS_RCODE_NOERROR;
+	q->state = QS_DONE;
+	return 1;
+}
+
+static int
+cache_probe_negative(struct query *q, struct cache *c, time_t now)
+{
+	struct cache_neg neg;
+
+	if (cache_neg_get(c, q->sname, q->qtype, q->qclass, now, 0, &neg) != 0)
+		return 0;
+	q->rcode = neg.kind == CACHE_NEG_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
+	                                          : LDNS_RCODE_NOERROR;
+	if (neg.soa != NULL && (q->authority = ldns_rr_list_new()) != NULL) {
+		ldns_rr_list_push_rr(q->authority, neg.soa);
+		neg.soa = NULL; /* moved */
+	}
+	cache_neg_clear(&neg);
+	q->state = QS_DONE;
+	return 1;
+}
+
+/* A cached CNAME at sname: 1 followed (sname moved on), 0 none. */
+static int
+cache_probe_cname(struct query *q, struct cache *c, time_t now)
+{
+	struct cache_rrset rs;
+	const ldns_rdf *target;
+
+	if (q->qtype == LDNS_RR_TYPE_CNAME ||
+	    cache_rrset_get(c, q->sname, LDNS_RR_TYPE_CNAME, q->qclass, now,
+	                    q->is_do ? CACHE_WANT_DNSSEC : 0, &rs) != 0)
+		return 0;
+	target = ldns_rr_rdf(ldns_rr_list_rr(rs.rrs, 0), 0);
+	append_clones(&q->chain, rs.rrs);
+	append_clones(&q->chain, rs.rrsigs);
+	set_name(&q->sname, target);
+	cache_rrset_clear(&rs);
+	return 1;
+}
+
+static enum step
+step_cache(struct query *q)
+{
+	struct cache *c = q->r->cache;
+	time_t now = now_s();
+
+	if (c == NULL) {
+		q->state = QS_DELEG;
+		return STEP_NEXT;
+	}
+	for (;;) {
+		if (cache_probe_answer(q, c, now) ||
+		    cache_probe_negative(q, c, now))
+			return STEP_NEXT;
+		if (!cache_probe_cname(q, c, now))
+			break;
+		if (!iter_budget_spend(&q->budget, BUDGET_CNAME))
+			return fail_budget(q);
+	}
+	q->state = QS_DELEG;
+	return STEP_NEXT;
+}
+
+/* Adds cached addresses for NS names the delegation has none for, so a
+ * glueless name already known costs no sub-query. */
+static void
+deleg_fill_from_cache(struct query *q)
+{
+	struct cache *c = q->r->cache;
+	time_t now = now_s();
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < q->dp->n_ns; i++) {
+		struct deleg_ns *ns = &q->dp->ns[i];
+		static const uint16_t types[] = {LDNS_RR_TYPE_A,
+		                                 LDNS_RR_TYPE_AAAA};
+		size_t t, k;
+
+		if (ns->state != DELEG_NS_UNRESOLVED)
+			continue;
+		for (t = 0; t < ARRAY_SIZE(types); t++) {
+			struct cache_rrset rs;
+
+			if (cache_rrset_get(c, ns->name, types[t], q->qclass,
+			                    now, 0, &rs) != 0)
+				continue;
+			for (k = 0; k < ldns_rr_list_rr_count(rs.rrs); k++)
+				deleg_add_addr_rr(q->dp,
+				                  ldns_rr_list_rr(rs.rrs, k),
+				                  &q->r->opts.deleg);
+			cache_rrset_clear(&rs);
+		}
+	}
+}
+
+static struct deleg *
+deleg_from_cache(struct query *q)
+{
+	struct cache_deleg *cd = NULL;
+	struct deleg *d = NULL;
+	ldns_rr_list *addrs;
+	size_t i, k;
+
+	if (q->r->cache == NULL ||
+	    cache_deleg_get(q->r->cache, q->sname, now_s(), 0, &cd) != 0)
+		return NULL;
+	/* The priming query itself must ask the hints, not a cached root
+	 * NS set that may lack addresses. */
+	if ((addrs = ldns_rr_list_new()) != NULL) {
+		for (i = 0; i < cd->ns_count; i++)
+			for (k = 0;
+			     k < ldns_rr_list_rr_count(cd->servers[i].addrs);
+			     k++)
+				ldns_rr_list_push_rr(
+				    addrs,
+				    ldns_rr_list_rr(cd->servers[i].addrs, k));
+		d = deleg_from_rrs(cd->zone, cd->ns, addrs, &q->r->opts.deleg);
+		ldns_rr_list_free(addrs); /* shallow: borrowed records */
+	}
+	cache_deleg_free(cd);
+	return d;
+}
+
+static struct deleg *
+deleg_from_hints(const struct query *q)
+{
+	const struct hints *h = q->r->hints;
+	ldns_rdf *root = ldns_dname_new_frm_str(".");
+	ldns_rr_list *addrs;
+	struct deleg *d = NULL;
+	size_t i, k;
+
+	if (root == NULL || h == NULL || (addrs = ldns_rr_list_new()) == NULL)
+		goto out;
+	for (i = 0; i < h->n_servers; i++)
+		for (k = 0; k < ldns_rr_list_rr_count(h->servers[i].addrs); k++)
+			ldns_rr_list_push_rr(
+			    addrs, ldns_rr_list_rr(h->servers[i].addrs, k));
+	d = deleg_from_rrs(root, h->ns, addrs, &q->r->opts.deleg);
+	ldns_rr_list_free(addrs);
+out:
+	ldns_rdf_deep_free(root);
+	return d;
+}
+
+static enum step
+step_deleg(struct query *q)
+{
+	ldns_rdf *root;
+	int rc;
+
+	deleg_free(q->dp);
+	q->dp = NULL;
+	if (!q->is_prime)
+		q->dp = deleg_from_cache(q);
+	if (q->dp == NULL && !q->is_prime && !q->is_prime_waited) {
+		/* RFC 8109: learn the root NS set from a hints server first. */
+		q->is_prime_waited = true;
+		if ((root = ldns_dname_new_frm_str(".")) == NULL)
+			return query_fail(q, EDE_OTHER, "out of memory");
+		rc = sub_start(q, root, LDNS_RR_TYPE_NS, NULL);
+		ldns_rdf_deep_free(root);
+		if (rc == 0) {
+			q->r->stats.primes++;
+			q->state = QS_WAIT_SUB;
+			return STEP_WAIT;
+		}
+	}
+	if (q->dp == NULL)
+		q->dp = deleg_from_hints(q);
+	if (q->dp == NULL)
+		return query_fail(q, EDE_NO_REACHABLE_AUTHORITY,
+		                  "no root hints");
+	deleg_fill_from_cache(q);
+	servsel_tried_init(&q->tried);
+	set_name(&q->qmin_prev, NULL);
+	q->state = QS_PICK;
+	return STEP_NEXT;
+}
+
+static void upstream_done_cb(void *arg, struct upstream_result *res);
+
+/* The name and type to send to q->dp: minimised or in full. */
+static int
+choose_question(struct query *q)
+{
+	ldns_rdf *name = NULL;
+	ldns_rr_type type = q->qtype;
+	bool is_min = false;
+	struct iter_opts io = q->r->opts.iter;
+
+	if (q->is_qmin_off)
+		io.is_qname_minimise = false;
+	if (iter_qmin_next(q->sname, q->qtype, q->dp->zone, q->qmin_prev, &io,
+	                   &name, &type, &is_min) < 0)
+		return -ENOMEM;
+	ldns_rdf_deep_free(q->sent_name);
+	q->sent_name = name;
+	q->sent_type = type;
+	q->is_sent_minimised = is_min;
+	return 0;
+}
+
+static enum step
+send_to(struct query *q, const struct servsel_choice *ch)
+{
+	struct resolver *r = q->r;
+	unsigned flags = 0;
+	uint32_t timeout_ms;
+
+	if (!iter_budget_spend(&q->budget, BUDGET_UPSTREAM))
+		return fail_budget(q);
+	if (choose_question(q) < 0)
+		return query_fail(q, EDE_OTHER, "out of memory");
+	q->cur = *ch;
+	q->is_sent_edns = r->opts.use_edns && ch->use_edns;
+	if (q->is_sent_edns)
+		flags |= UPSTREAM_F_EDNS | (q->is_do ? UPSTREAM_F_DO : 0);
+	if (ch->prefer_tcp)
+		flags |= UPSTREAM_F_TCP;
+	timeout_ms = MIN(MAX(ch->timeout_ms, r->opts.upstream_timeout_min_ms),
+	                 r->opts.upstream_timeout_ms);
+	servsel_tried_add(&q->tried, (const struct sockaddr *)&ch->ss,
+	                  ch->len);
+	q->ureq = upstream_query(r->up, &ch->ss, q->sent_name, q->sent_type,
+	                         q->qclass, flags, timeout_ms,
+	                         upstream_done_cb, q);
+	if (q->ureq == NULL)
+		return query_fail(q, EDE_OTHER, "out of memory");
+	r->stats.upstream_sent++;
+	if (log_enabled(VERB_QUERY)) {
+		char addr[64], *n = ldns_rdf2str(q->sent_name);
+
+		upstream_addr_str(&ch->ss, addr, sizeof(addr));
+		log_q(q, VERB_QUERY, "ask %s %s/%u%s%s", addr, n ? n : "?",
+		      (unsigned)q->sent_type, q->is_sent_edns ? "" : " no-edns",
+		      q->is_sent_minimised ? " (minimised)" : "");
+		free(n);
+	}
+	q->state = QS_SENT;
+	return STEP_WAIT;
+}
+
+/* Starts address lookups of glueless NS names; how many are running. */
+static size_t
+start_glueless(struct query *q)
+{
+	const struct deleg_opts *o = &q->r->opts.deleg;
+	uint16_t type = o->do_ip4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+	const ldns_rdf *name;
+
+	while (q->n_subs < GLUELESS_PARALLEL &&
+	       (name = deleg_next_glueless(q->dp, o)) != NULL) {
+		if (!iter_budget_spend(&q->budget, BUDGET_NS_NAMES) ||
+		    sub_start(q, name, type, name) < 0) {
+			deleg_ns_failed(q->dp, name);
+			if (q->budget.is_exhausted)
+				break;
+		}
+	}
+	return q->n_subs;
+}
+
+static enum step
+step_pick(struct query *q)
+{
+	struct servsel_choice ch;
+
+	if (servsel_pick(q->r->servsel, q->dp, &q->tried, now_ms(),
+	                 upstream_rng_u16(upstream_rng(q->r->up)), &ch) == 0)
+		return send_to(q, &ch);
+	if (start_glueless(q) > 0) {
+		q->state = QS_WAIT_SUB;
+		return STEP_WAIT;
+	}
+	if (q->budget.is_exhausted)
+		return fail_budget(q);
+	return query_fail(q, EDE_NO_REACHABLE_AUTHORITY,
+	                  "no reachable authority");
+}
+
+/* Takes the answer part of res into the query's result. */
+static void
+take_answer(struct query *q, const struct iter_result *res, int rcode)
+{
+	append_clones(&q->chain, res->chain);
+	q->rcode = rcode;
+	if (res->soa != NULL && (q->authority = ldns_rr_list_new()) != NULL) {
+		ldns_rr *soa = ldns_rr_clone(res->soa);
+
+		if (soa != NULL)
+			ldns_rr_list_push_rr(q->authority, soa);
+	}
+	q->state = QS_DONE;
+}
+
+static enum step
+on_referral(struct query *q, const struct iter_result *res)
+{
+	struct deleg *d;
+
+	if (!iter_budget_spend(&q->budget, BUDGET_REFERRALS))
+		return fail_budget(q);
+	d = deleg_from_rrs(res->deleg_zone, res->deleg_ns, res->deleg_glue,
+	                   &q->r->opts.deleg);
+	if (d == NULL) {
+		q->state = QS_PICK; /* unusable referral: try another server */
+		return STEP_NEXT;
+	}
+	q->r->stats.referrals++;
+	deleg_free(q->dp);
+	q->dp = d;
+	deleg_fill_from_cache(q);
+	servsel_tried_init(&q->tried);
+	set_name(&q->qmin_prev, NULL);
+	q->state = QS_PICK;
+	return STEP_NEXT;
+}
+
+static enum step
+on_cname(struct query *q, const struct iter_result *res)
+{
+	size_t i;
+
+	append_clones(&q->chain, res->chain);
+	for (i = 0; i < MAX(res->n_links, (size_t)1); i++)
+		if (!iter_budget_spend(&q->budget, BUDGET_CNAME))
+			return fail_budget(q);
+	set_name(&q->sname, res->target);
+	set_name(&q->qmin_prev, NULL);
+	q->is_qmin_off = false;
+	q->state = QS_CACHE;
+	return STEP_NEXT;
+}
+
+static enum step
+on_server_failure(struct query *q)
+{
+	servsel_report_error(q->r->servsel, (const struct sockaddr *)&q->cur.ss,
+	                     q->cur.len, now_ms());
+	q->r->stats.lame++;
+	q->state = QS_PICK;
+	return STEP_NEXT;
+}
+
+static enum step
+act_on(struct query *q, const struct iter_result *res)
+{
+	struct servsel_choice again = q->cur;
+
+	switch (res->kind) {
+	case ITER_ANSWER:
+		take_answer(q, res, LDNS_RCODE_NOERROR);
+		return STEP_NEXT;
+	case ITER_NXDOMAIN:
+		take_answer(q, res, LDNS_RCODE_NXDOMAIN);
+		cache_negative(q, res->target ? res->target : q->sname, 0,
+		               res->soa);
+		return STEP_NEXT;
+	case ITER_NODATA:
+		take_answer(q, res, LDNS_RCODE_NOERROR);
+		cache_negative(q, res->target ? res->target : q->sname,
+		               q->qtype, res->soa);
+		return STEP_NEXT;
+	case ITER_CNAME: return on_cname(q, res);
+	case ITER_REFERRAL: return on_referral(q, res);
+	case ITER_FORMERR_EDNS:
+		servsel_report_edns_fail(q->r->servsel,
+		                         (const struct sockaddr *)&q->cur.ss,
+		                         q->cur.len, now_ms());
+		again.use_edns = false;
+		return send_to(q, &again);
+	case ITER_MINIMISE_FALLBACK:
+		q->is_qmin_off = true;
+		return send_to(q, &again);
+	case ITER_QMIN_NEXT:
+		set_name(&q->qmin_prev, q->sent_name);
+		return send_to(q, &again);
+	case ITER_LAME:
+	case ITER_SERVFAIL_RCODE:
+	case ITER_BOGUS: break;
+	}
+	return on_server_failure(q);
+}
+
+static enum step
+step_response(struct query *q)
+{
+	struct iter_question asked;
+	struct iter_result res;
+	enum step st;
+	int rc;
+
+	memset(&asked, 0, sizeof(asked));
+	asked.qname = q->sent_name;
+	asked.qtype = q->sent_type;
+	asked.qclass = q->qclass;
+	asked.zone = q->dp->zone;
+	asked.is_minimised = q->is_sent_minimised;
+	asked.has_edns = q->is_sent_edns;
+	rc = iter_classify(q->reply, &asked, &q->r->opts.iter, &res);
+	ldns_pkt_free(q->reply);
+	q->reply = NULL;
+	if (rc < 0) {
+		iter_result_clear(&res);
+		return query_fail(q, EDE_OTHER, "out of memory");
+	}
+	log_q(q, VERB_ALGO, "reply: %s (%s)", iter_kind_str(res.kind),
+	      res.why ? res.why : "");
+	q->r->stats.out_of_bailiwick += res.n_out_of_bailiwick;
+	cache_result(q, &res);
+	st = act_on(q, &res);
+	iter_result_clear(&res);
+	return st;
+}
+
+static enum step
+step_done(struct query *q)
+{
+	UNUSED(q);
+	return STEP_FINISHED;
+}
+
+static void
+query_run(struct query *q)
+{
+	enum step st;
+
+	do {
+		log_q(q, VERB_ALGO, "-> %s", query_state_str(q->state));
+		switch (q->state) {
+		case QS_CACHE: st = step_cache(q); break;
+		case QS_DELEG: st = step_deleg(q); break;
+		case QS_PICK: st = step_pick(q); break;
+		case QS_RESPONSE: st = step_response(q); break;
+		case QS_DONE: st = step_done(q); break;
+		default: st = STEP_WAIT; break; /* QS_SENT, QS_WAIT_SUB */
+		}
+	} while (st == STEP_NEXT);
+	if (st == STEP_FINISHED)
+		query_finish(q); /* the one place a query ends */
+}
+
+/* --- events --------------------------------------------------------------- */
+
+static void
+upstream_done_cb(void *arg, struct upstream_result *res)
+{
+	struct query *q = arg;
+
+	q->ureq = NULL;
+	if (res->status != UPSTREAM_OK) {
+		q->r->stats.upstream_failed++;
+		log_q(q, VERB_QUERY, "upstream %s",
+		      upstream_status_str(res->status));
+		if (res->status != UPSTREAM_TIMEOUT)
+			servsel_report_error(
+			    q->r->servsel, (const struct sockaddr *)&q->cur.ss,
+			    q->cur.len, now_ms());
+		q->state = QS_PICK;
+	} else {
+		q->reply = res->reply;
+		res->reply = NULL; /* ownership moved to the query */
+		q->state = QS_RESPONSE;
+	}
+	query_run(q);
+}
+
+static void
+query_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct query *q = container_of(w, struct query, kick);
+
+	UNUSED(loop);
+	UNUSED(revents);
+	query_run(q);
+}
+
+static void
+query_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct query *q = container_of(w, struct query, deadline);
+
+	UNUSED(loop);
+	UNUSED(revents);
+	q->r->stats.deadline_expired++;
+	query_fail(q, EDE_NO_REACHABLE_AUTHORITY, "resolution timed out");
+	query_finish(q);
+}
+
+static void
+query_kick(struct query *q)
+{
+	ev_timer_start(q->r->loop, &q->kick);
+	ev_timer_start(q->r->loop, &q->deadline);
+}
+
+static struct query *
+query_new(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
+          uint16_t qclass, bool is_do)
+{
+	struct query *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return NULL;
+	q->r = r;
+	q->qname = ldns_rdf_clone(qname);
+	q->sname = ldns_rdf_clone(qname);
+	if (q->qname == NULL || q->sname == NULL) {
+		ldns_rdf_deep_free(q->qname);
+		ldns_rdf_deep_free(q->sname);
+		free(q);
+		return NULL;
+	}
+	ldns_dname2canonical(q->qname);
+	q->qtype = qtype;
+	q->qclass = qclass;
+	q->is_do = is_do;
+	q->state = QS_CACHE;
+	q->ede_code = -1;
+	iter_budget_init(&q->budget, &r->opts.budget);
+	ev_timer_init(&q->kick, query_kick_cb, 0., 0.);
+	ev_timer_init(&q->deadline, query_deadline_cb,
+	              r->opts.resolve_timeout_ms / 1000.0, 0.);
+	inflight_add(r, q);
+	r->stats.queries_started++;
+	return q;
+}
+
+static void
+query_attach(struct query *q, struct query_waiter *w)
+{
+	w->q = q;
+	w->next = q->waiters;
+	q->waiters = w;
+}
+
+void
+query_waiter_cancel(struct query_waiter *w)
+{
+	struct query_waiter **pp;
+
+	if (w->q == NULL)
+		return;
+	for (pp = &w->q->waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	w->q = NULL;
+	w->next = NULL;
+}
+
+static void
+query_free(struct query *q)
+{
+	ldns_rdf_deep_free(q->qname);
+	ldns_rdf_deep_free(q->sname);
+	ldns_rdf_deep_free(q->qmin_prev);
+	ldns_rdf_deep_free(q->sent_name);
+	ldns_rr_list_deep_free(q->chain);
+	ldns_rr_list_deep_free(q->authority);
+	ldns_pkt_free(q->reply);
+	deleg_free(q->dp);
+	free(q);
+}
+
+/* Stops everything q has running, hands the result to every waiter and
+ * frees q. */
+static void
+query_finish(struct query *q)
+{
+	struct resolver *r = q->r;
+	struct query_result res;
+	struct query_waiter *w;
+
+	ev_timer_stop(r->loop, &q->kick);
+	ev_timer_stop(r->loop, &q->deadline);
+	if (q->ureq != NULL) {
+		upstream_cancel(q->ureq);
+		q->ureq = NULL;
+	}
+	while (q->subs != NULL) {
+		query_waiter_cancel(&q->subs->w);
+		sub_unlink(q, q->subs);
+	}
+	inflight_remove(r, q);
+	if (q->state != QS_DONE)
+		q->rcode = LDNS_RCODE_SERVFAIL;
+	memset(&res, 0, sizeof(res));
+	res.rcode = q->rcode;
+	res.answer = q->chain;
+	res.authority = q->authority;
+	res.ede_code = q->ede_code;
+	res.ede_text = q->ede_text;
+	while ((w = q->waiters) != NULL) {
+		q->waiters = w->next;
+		w->q = NULL;
+		w->next = NULL;
+		w->cb(w->arg, &res);
+	}
+	query_free(q);
+}
+
+/* --- the resolver --------------------------------------------------------- */
+
+struct resolver *
+resolver_new(struct ev_loop *loop, struct cache *cache, struct upstream *up,
+             struct servsel *servsel, const struct hints *hints,
+             const struct resolver_opts *opts)
+{
+	struct resolver *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->loop = loop;
+	r->cache = cache;
+	r->up = up;
+	r->servsel = servsel;
+	r->hints = hints;
+	r->opts = *opts;
+	return r;
+}
+
+void
+resolver_free(struct resolver *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < INFLIGHT_BUCKETS; i++)
+		while (r->buckets[i] != NULL) {
+			struct query *q = r->buckets[i];
+
+			query_fail(q, EDE_OTHER, "shutting down");
+			query_finish(q);
+		}
+	free(r);
+}
+
+void
+resolver_set_opts(struct resolver *r, const struct resolver_opts *o)
+{
+	r->opts = *o;
+}
+
+void
+resolver_set_hints(struct resolver *r, const struct hints *hints)
+{
+	r->hints = hints;
+}
+
+const struct resolver_stats *
+resolver_get_stats(const struct resolver *r)
+{
+	return &r->stats;
+}
+
+size_t
+resolver_inflight(const struct resolver *r)
+{
+	return r->n_inflight;
+}
+
+int
+resolver_resolve(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
+                 uint16_t qclass, bool is_do, struct query_waiter *w)
+{
+	struct query *q = inflight_find(r, qname, qtype, qclass, is_do);
+
+	if (q != NULL) {
+		r->stats.aggregated++;
+	} else {
+		if ((q = query_new(r, qname, qtype, qclass, is_do)) == NULL)
+			return -ENOMEM;
+		query_kick(q);
+	}
+	query_attach(q, w);
+	return 0;
+}
