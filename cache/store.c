@@ -125,6 +125,9 @@ append_rdata(ldns_buffer *b, const ldns_rr *rr)
 {
 	size_t at = ldns_buffer_position(b), len;
 
+	/* ldns_buffer_write_* asserts room rather than growing */
+	if (!ldns_buffer_reserve(b, 2))
+		return false;
 	ldns_buffer_write_u16(b, 0);
 	if (ldns_rr_rdata2buffer_wire(b, rr) != LDNS_STATUS_OK)
 		return false;
@@ -272,7 +275,9 @@ cache_neg_put(struct cache *c, const ldns_rdf *name, uint16_t type,
 	e.ttl = entry_clamp_ttl(ttl, c->opts.min_ttl_s, c->opts.max_neg_ttl_s);
 	e.expire_at = (int64_t)now + e.ttl;
 	e.kind = type == 0 ? ENTRY_NXDOMAIN : ENTRY_NODATA;
-	if ((b = ldns_buffer_new(256)) == NULL)
+	/* header + owner (at most 255 bytes) always fit: no reserve needed */
+	if ((b = ldns_buffer_new(ENTRY_HDR_LEN + 2 + LDNS_MAX_DOMAINLEN + 1)) ==
+	    NULL)
 		return -ENOMEM;
 	entry_write_header(ldns_buffer_begin(b), &e);
 	ldns_buffer_skip(b, ENTRY_HDR_LEN);
