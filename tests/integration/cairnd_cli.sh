@@ -118,4 +118,28 @@ pid=""
 [ "$elapsed_ms" -le 1000 ] || fail "SIGTERM took ${elapsed_ms}ms"
 [ -e "$tmp/cairnd.pid" ] && fail "pidfile left behind"
 echo "PASS: cairnd stopped ${elapsed_ms}ms after SIGTERM"
+
+# As root, "username:" drops to that user after startup.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	cat >"$tmp/drop.conf" <<CONF
+server:
+	port: $port
+	username: nobody
+	cache-file: $tmp/dropstate/cache.mdb
+CONF
+	: >"$tmp/log"
+	"$cairnd" -f -c "$tmp/drop.conf" 2>"$tmp/log" &
+	pid=$!
+	wait_log "started" || fail "cairnd with username did not start"
+	uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$pid/status")
+	want=$(id -u nobody)
+	[ "$uid" = "$want$want$want$want" ] ||
+		fail "uids are $uid, not all $want"
+	[ "$(stat -c %U "$tmp/dropstate")" = nobody ] ||
+		fail "cache directory not given to nobody"
+	kill -TERM "$pid"
+	wait "$pid" || fail "cairnd as nobody exited $? after SIGTERM"
+	pid=""
+	echo "PASS: privileges dropped to nobody"
+fi
 exit 0
