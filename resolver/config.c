@@ -1,13 +1,13 @@
 /*
  * config.c -- parse and validate the configuration file.
  *
- * Every key is one row of a table: its type, where it lives in struct
- * config, its range and whether it may repeat or needs a restart. Parsing,
- * duplicate detection, diffing and the reload merge are all driven by that
- * table, so a key cannot be parsed but forgotten on reload.
+ * Lines are split into key and value here; what a key accepts comes from
+ * its row in the key table (config_keys.c). Errors are written to the
+ * caller's buffer as "FILE:LINE: problem", never logged.
  */
 #include "config.h"
 #include "resolver/config.h"
+#include "resolver/config_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,92 +23,6 @@
 #include "util/log.h"
 #include "util/util.h"
 
-enum key_type {
-	KT_BOOL,  /* bool: yes | no */
-	KT_UINT,  /* uint32_t in [min, max] */
-	KT_SIZE,  /* uint64_t bytes with k/m/g suffix, in [min, max] */
-	KT_STR,   /* char *, owned */
-	KT_IFACE, /* struct config_addr_list, replaces the default */
-	KT_ACL,   /* struct acl, lines added to the defaults */
-	KT_NAMES  /* struct config_str_list of domain names */
-};
-
-#define KF_REPEAT 0x1  /* may appear more than once */
-#define KF_RESTART 0x2 /* a change takes effect only after a restart */
-
-struct key_def {
-	const char *name;
-	enum key_type type;
-	size_t off;
-	size_t size;
-	uint64_t min, max;
-	unsigned int flags;
-};
-
-#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
-#define K_BOOL(n, f, fl)                                                       \
-	{                                                                      \
-		n, KT_BOOL, FIELD(f), 0, 1, fl                                 \
-	}
-#define K_UINT(n, f, lo, hi, fl)                                               \
-	{                                                                      \
-		n, KT_UINT, FIELD(f), lo, hi, fl                               \
-	}
-
-#define TTL_MAX 2147483647u /* RFC 2181 s8 */
-
-static const struct key_def keys[] = {
-    {"interface", KT_IFACE, FIELD(interfaces), 0, 0, KF_REPEAT | KF_RESTART},
-    K_UINT("port", port, 1, 65535, KF_RESTART),
-    {"root-hints", KT_STR, FIELD(root_hints), 0, 0, KF_RESTART},
-    {"cache-file", KT_STR, FIELD(cache_file), 0, 0, KF_RESTART},
-    {"cache-max-size", KT_SIZE, FIELD(cache_max_size), 1024 * 1024,
-     UINT64_C(1) << 40, KF_RESTART},
-    K_UINT("cache-min-ttl", cache_min_ttl_s, 0, TTL_MAX, KF_RESTART),
-    K_UINT("cache-max-ttl", cache_max_ttl_s, 0, TTL_MAX, KF_RESTART),
-    K_UINT("cache-max-negative-ttl", cache_max_negative_ttl_s, 0, TTL_MAX,
-           KF_RESTART),
-    K_BOOL("serve-expired", serve_expired, KF_RESTART),
-    K_UINT("serve-expired-ttl", serve_expired_ttl_s, 0, TTL_MAX, KF_RESTART),
-    K_UINT("serve-expired-client-timeout", serve_expired_client_timeout_ms, 0,
-           60000, KF_RESTART),
-    {"access-control", KT_ACL, FIELD(acl), 0, 0, KF_REPEAT},
-    K_UINT("verbosity", verbosity, 0, 5, 0),
-    K_BOOL("use-syslog", use_syslog, KF_RESTART),
-    {"username", KT_STR, FIELD(username), 0, 0, KF_RESTART},
-    {"pidfile", KT_STR, FIELD(pidfile), 0, 0, KF_RESTART},
-    {"control-socket", KT_STR, FIELD(control_socket), 0, 0, KF_RESTART},
-    K_UINT("upstream-timeout", upstream_timeout_ms, 10, 60000, 0),
-    K_UINT("upstream-timeout-min", upstream_timeout_min_ms, 1, 60000, 0),
-    K_UINT("resolve-timeout", resolve_timeout_ms, 100, 120000, 0),
-    K_UINT("tcp-idle-timeout", tcp_idle_timeout_ms, 100, 600000, 0),
-    K_UINT("tcp-max-clients", tcp_max_clients, 1, 65536, KF_RESTART),
-    K_UINT("max-udp-size", max_udp_size, 512, 4096, 0),
-    K_UINT("edns-buffer-size", edns_buffer_size, 512, 4096, 0),
-    K_BOOL("do-ip4", do_ip4, KF_RESTART),
-    K_BOOL("do-ip6", do_ip6, KF_RESTART),
-    K_BOOL("do-not-query-localhost", do_not_query_localhost, 0),
-    K_BOOL("harden-glue", harden_glue, 0),
-    K_BOOL("qname-minimisation", qname_minimisation, 0),
-    K_BOOL("use-caps-for-id", use_caps_for_id, 0),
-    K_BOOL("prefetch", prefetch, 0),
-    {"outgoing-interface", KT_STR, FIELD(outgoing_interface), 0, 0, KF_RESTART},
-    {"resolve-special-use", KT_NAMES, FIELD(resolve_special_use), 0, 0,
-     KF_REPEAT},
-    K_UINT("upstream-tcp-idle-timeout", upstream_tcp_idle_timeout_ms, 100,
-           600000, 0),
-    K_UINT("upstream-tcp-max-inflight", upstream_tcp_max_inflight, 1, 65535, 0),
-    K_UINT("upstream-tcp-connections", upstream_tcp_connections, 1, 16, 0),
-    K_UINT("upstream-tcp-after-tc", upstream_tcp_after_tc_s, 0, 86400, 0),
-    K_UINT("max-queries-per-request", max_queries_per_request, 1, 1000, 0),
-    K_UINT("max-ns-names", max_ns_names, 0, 100, 0),
-    K_UINT("max-referrals", max_referrals, 1, 100, 0),
-    K_UINT("max-subquery-depth", max_subquery_depth, 0, 32, 0),
-    K_UINT("max-cname-chain", max_cname_chain, 0, 64, 0),
-};
-
-#define N_KEYS ARRAY_SIZE(keys)
-
 enum section { SEC_NONE, SEC_SERVER, SEC_FORWARD };
 
 /* The state of one config_load_file() call. */
@@ -117,9 +31,10 @@ struct parser {
 	const char *path;   /* borrowed */
 	int line;
 	enum section sec;
-	int seen_line[N_KEYS]; /* line a key was first set on, 0 if not */
-	bool quoted;           /* the current value was in quotes */
-	char *err;             /* borrowed: the caller's buffer */
+	int seen_line[CONFIG_N_KEYS]; /* line a key was first set on, 0 if not
+	                               */
+	bool quoted;                  /* the current value was in quotes */
+	char *err;                    /* borrowed: the caller's buffer */
 	size_t errlen;
 };
 
@@ -143,92 +58,7 @@ fail(struct parser *p, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static void *
-field(struct config *cfg, const struct key_def *k)
-{
-	return (char *)cfg + k->off;
-}
-
-static const void *
-cfield(const struct config *cfg, const struct key_def *k)
-{
-	return (const char *)cfg + k->off;
-}
-
-/* --- lists ------------------------------------------------------------ */
-
-static void
-addr_list_clear(struct config_addr_list *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-static int
-addr_list_push(struct config_addr_list *l, const struct config_addr *a)
-{
-	struct config_addr *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (v == NULL)
-		return -ENOMEM;
-	l->v = v;
-	l->v[l->n++] = *a;
-	return 0;
-}
-
-static void
-str_list_clear(struct config_str_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-/* Takes ownership of s, also on failure. */
-static int
-str_list_push(struct config_str_list *l, char *s)
-{
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (v == NULL) {
-		free(s);
-		return -ENOMEM;
-	}
-	l->v = v;
-	l->v[l->n++] = s;
-	return 0;
-}
-
-static void
-forward_list_clear(struct config_forward_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].name);
-		addr_list_clear(&l->v[i].addrs);
-	}
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 /* --- value parsers ------------------------------------------------------ */
-
-static void
-set_port(struct config_addr *a, uint16_t port)
-{
-	if (a->ss.ss_family == AF_INET)
-		((struct sockaddr_in *)(void *)&a->ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)(void *)&a->ss)->sin6_port =
-		    htons(port);
-}
 
 static int
 parse_u64(const char *s, uint64_t *out, const char **end)
@@ -278,7 +108,7 @@ parse_addr(const char *s, uint16_t default_port, struct config_addr *a)
 	} else {
 		return -EINVAL;
 	}
-	set_port(a, (uint16_t)port);
+	config_addr_set_port(a, (uint16_t)port);
 	return 0;
 }
 
@@ -326,7 +156,7 @@ parse_size(const char *s, uint64_t *out)
 static int
 set_bool(struct parser *p, const struct key_def *k, const char *v)
 {
-	bool *b = field(p->cfg, k);
+	bool *b = config_key_field(p->cfg, k);
 
 	if (strcmp(v, "yes") == 0)
 		*b = true;
@@ -350,7 +180,7 @@ set_uint(struct parser *p, const struct key_def *k, const char *v)
 		            "bad value \"%s\" for %s: expected an integer in "
 		            "%" PRIu64 "..%" PRIu64,
 		            v, k->name, k->min, k->max);
-	*(uint32_t *)field(p->cfg, k) = (uint32_t)n;
+	*(uint32_t *)config_key_field(p->cfg, k) = (uint32_t)n;
 	return 0;
 }
 
@@ -364,14 +194,14 @@ set_size(struct parser *p, const struct key_def *k, const char *v)
 		            "bad value \"%s\" for %s: expected a size in "
 		            "bytes (suffix k, m or g allowed) from 1m to 1024g",
 		            v, k->name);
-	*(uint64_t *)field(p->cfg, k) = n;
+	*(uint64_t *)config_key_field(p->cfg, k) = n;
 	return 0;
 }
 
 static int
 set_str(struct parser *p, const struct key_def *k, const char *v)
 {
-	char **s = field(p->cfg, k);
+	char **s = config_key_field(p->cfg, k);
 	char *copy = strdup(v);
 
 	if (copy == NULL)
@@ -384,7 +214,7 @@ set_str(struct parser *p, const struct key_def *k, const char *v)
 static int
 add_iface(struct parser *p, const struct key_def *k, const char *v)
 {
-	struct config_addr_list *l = field(p->cfg, k);
+	struct config_addr_list *l = config_key_field(p->cfg, k);
 	struct config_addr a;
 
 	if (parse_addr(v, 0, &a) < 0)
@@ -392,9 +222,9 @@ add_iface(struct parser *p, const struct key_def *k, const char *v)
 		            "bad value \"%s\" for %s: expected an IPv4 or "
 		            "IPv6 address, optionally @port",
 		            v, k->name);
-	if (p->seen_line[k - keys] == p->line)
-		addr_list_clear(l); /* the file replaces the default */
-	return addr_list_push(l, &a);
+	if (p->seen_line[k - config_keys] == p->line)
+		config_addr_list_clear(l); /* the file replaces the default */
+	return config_addr_list_push(l, &a);
 }
 
 static int
@@ -420,7 +250,7 @@ add_acl(struct parser *p, const struct key_def *k, const char *v)
 		            "bad action \"%s\" for %s: expected allow, "
 		            "refuse or deny",
 		            act, k->name);
-	rc = acl_add(field(p->cfg, k), block, action);
+	rc = acl_add(config_key_field(p->cfg, k), block, action);
 	if (rc == -EINVAL)
 		return fail(p,
 		            "bad netblock \"%s\" for %s: expected "
@@ -438,7 +268,7 @@ add_name(struct parser *p, const struct key_def *k, const char *v)
 		return fail(p,
 		            "bad value \"%s\" for %s: expected a domain name",
 		            v, k->name);
-	return str_list_push(field(p->cfg, k), name);
+	return config_str_list_push(config_key_field(p->cfg, k), name);
 }
 
 static int
@@ -463,9 +293,9 @@ find_key(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < N_KEYS; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+	for (i = 0; i < CONFIG_N_KEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
 	return NULL;
 }
 
@@ -477,7 +307,7 @@ server_key(struct parser *p, const char *key, const char *v)
 
 	if (k == NULL)
 		return fail(p, "unknown key \"%s\"", key);
-	seen = &p->seen_line[k - keys];
+	seen = &p->seen_line[k - config_keys];
 	if (*seen != 0 && !(k->flags & KF_REPEAT))
 		return fail(p, "duplicate key \"%s\" (first set on line %d)",
 		            key, *seen);
@@ -518,7 +348,7 @@ forward_key(struct parser *p, const char *key, const char *v)
 			            "expected an IP address, optionally "
 			            "@port",
 			            v);
-		return addr_list_push(&z->addrs, &a);
+		return config_addr_list_push(&z->addrs, &a);
 	}
 	return fail(p, "unknown key \"%s\" in forward-zone section", key);
 }
@@ -661,7 +491,8 @@ check_order(struct parser *p, const char *lo_key, uint64_t lo,
 
 	if (lo <= hi)
 		return 0;
-	p->line = MAX(p->seen_line[a - keys], p->seen_line[b - keys]);
+	p->line =
+	    MAX(p->seen_line[a - config_keys], p->seen_line[b - config_keys]);
 	return fail(p, "%s (%" PRIu64 ") is larger than %s (%" PRIu64 ")",
 	            lo_key, lo, hi_key, hi);
 }
@@ -683,7 +514,8 @@ finish(struct parser *p)
 		return rc;
 	for (i = 0; i < cfg->interfaces.n; i++)
 		if (!cfg->interfaces.v[i].has_port)
-			set_port(&cfg->interfaces.v[i], (uint16_t)cfg->port);
+			config_addr_set_port(&cfg->interfaces.v[i],
+			                     (uint16_t)cfg->port);
 	return 0;
 }
 
@@ -734,245 +566,4 @@ config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 	rc = parse_stream(&p, fp);
 	fclose(fp);
 	return rc;
-}
-
-/* --- defaults, free, reload ---------------------------------------------- */
-
-static int
-dup_str(char **dst, const char *s)
-{
-	return (*dst = strdup(s)) == NULL ? -ENOMEM : 0;
-}
-
-static int
-default_strings(struct config *cfg)
-{
-	if (dup_str(&cfg->root_hints, "") < 0 ||
-	    dup_str(&cfg->cache_file, LOCALSTATEDIR "/lib/cairn/cache.mdb") <
-	        0 ||
-	    dup_str(&cfg->username, "") < 0 || dup_str(&cfg->pidfile, "") < 0 ||
-	    dup_str(&cfg->control_socket, LOCALSTATEDIR "/run/cairn.ctl") < 0 ||
-	    dup_str(&cfg->outgoing_interface, "") < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-static void
-default_numbers(struct config *cfg)
-{
-	cfg->port = 5335;
-	cfg->cache_max_size = UINT64_C(1) << 30;
-	cfg->cache_min_ttl_s = 0;
-	cfg->cache_max_ttl_s = 86400;
-	cfg->cache_max_negative_ttl_s = 3600;
-	cfg->serve_expired = true;
-	cfg->serve_expired_ttl_s = 86400;
-	cfg->serve_expired_client_timeout_ms = 1800;
-	cfg->verbosity = 1;
-	cfg->upstream_timeout_ms = 1500;
-	cfg->upstream_timeout_min_ms = 50;
-	cfg->resolve_timeout_ms = 5000;
-	cfg->tcp_idle_timeout_ms = 10000;
-	cfg->tcp_max_clients = 256;
-	cfg->max_udp_size = 1232; /* DNS flag day 2020 */
-	cfg->edns_buffer_size = 1232;
-	cfg->do_ip4 = true;
-	cfg->do_ip6 = true;
-	cfg->do_not_query_localhost = true;
-	cfg->harden_glue = true;
-	cfg->qname_minimisation = true; /* RFC 9156 */
-	cfg->upstream_tcp_idle_timeout_ms = 10000;
-	cfg->upstream_tcp_max_inflight = 100;
-	cfg->upstream_tcp_connections = 1;
-	cfg->upstream_tcp_after_tc_s = 300;
-	cfg->max_queries_per_request = 64;
-	cfg->max_ns_names = 12;
-	cfg->max_referrals = 30;
-	cfg->max_subquery_depth = 6;
-	cfg->max_cname_chain = 12;
-}
-
-int
-config_init_defaults(struct config *cfg)
-{
-	struct config_addr lo;
-
-	memset(cfg, 0, sizeof(*cfg));
-	acl_init(&cfg->acl);
-	default_numbers(cfg);
-	if (default_strings(cfg) < 0 || acl_add_defaults(&cfg->acl) < 0)
-		return -ENOMEM;
-	if (parse_addr("127.0.0.1", (uint16_t)cfg->port, &lo) < 0)
-		return -EINVAL;
-	return addr_list_push(&cfg->interfaces, &lo);
-}
-
-static void
-free_field(struct config *cfg, const struct key_def *k)
-{
-	switch (k->type) {
-	case KT_STR:
-		free(*(char **)field(cfg, k));
-		*(char **)field(cfg, k) = NULL;
-		break;
-	case KT_IFACE: addr_list_clear(field(cfg, k)); break;
-	case KT_ACL: acl_clear(field(cfg, k)); break;
-	case KT_NAMES: str_list_clear(field(cfg, k)); break;
-	default: break;
-	}
-}
-
-void
-config_free(struct config *cfg)
-{
-	size_t i;
-
-	if (cfg == NULL)
-		return;
-	for (i = 0; i < N_KEYS; i++)
-		free_field(cfg, &keys[i]);
-	forward_list_clear(&cfg->forward_zones);
-}
-
-/* Interfaces compare as written: an address without @port follows
- * "port:", which is compared on its own. */
-static bool
-addr_equal(const struct config_addr *a, const struct config_addr *b,
-           bool ignore_default_port)
-{
-	struct config_addr x = *a, y = *b;
-
-	if (a->has_port != b->has_port || a->len != b->len)
-		return false;
-	if (ignore_default_port && !a->has_port) {
-		set_port(&x, 0);
-		set_port(&y, 0);
-	}
-	return memcmp(&x.ss, &y.ss, x.len) == 0;
-}
-
-static bool
-addr_list_equal(const struct config_addr_list *a,
-                const struct config_addr_list *b, bool ignore_default_port)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (!addr_equal(&a->v[i], &b->v[i], ignore_default_port))
-			return false;
-	return true;
-}
-
-static bool
-str_list_equal(const struct config_str_list *a, const struct config_str_list *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
-static bool
-forward_equal(const struct config_forward_list *a,
-              const struct config_forward_list *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
-		    !addr_list_equal(&a->v[i].addrs, &b->v[i].addrs, false))
-			return false;
-	return true;
-}
-
-static bool
-field_equal(const struct config *a, const struct config *b,
-            const struct key_def *k)
-{
-	const void *x = cfield(a, k), *y = cfield(b, k);
-
-	switch (k->type) {
-	case KT_BOOL:
-	case KT_UINT:
-	case KT_SIZE: return memcmp(x, y, k->size) == 0;
-	case KT_STR: return strcmp(*(char *const *)x, *(char *const *)y) == 0;
-	case KT_IFACE: return addr_list_equal(x, y, true);
-	case KT_ACL: return acl_equal(x, y);
-	case KT_NAMES: return str_list_equal(x, y);
-	}
-	return false;
-}
-
-size_t
-config_diff(const struct config *running, const struct config *fresh,
-            config_change_fn *fn, void *arg)
-{
-	size_t i, n_restart = 0;
-
-	for (i = 0; i < N_KEYS; i++) {
-		bool restart = (keys[i].flags & KF_RESTART) != 0;
-
-		if (field_equal(running, fresh, &keys[i]))
-			continue;
-		n_restart += restart;
-		if (fn != NULL)
-			fn(keys[i].name, restart, arg);
-	}
-	if (!forward_equal(&running->forward_zones, &fresh->forward_zones)) {
-		n_restart++;
-		if (fn != NULL)
-			fn("forward-zone", true, arg);
-	}
-	return n_restart;
-}
-
-static void
-swap_bytes(void *a, void *b, size_t size)
-{
-	unsigned char *x = a, *y = b, t;
-	size_t i;
-
-	for (i = 0; i < size; i++) {
-		t = x[i];
-		x[i] = y[i];
-		y[i] = t;
-	}
-}
-
-void
-config_reload_merge(struct config *running, struct config *fresh)
-{
-	struct config_forward_list fwd;
-	size_t i;
-
-	/* Give fresh the running values of restart-only keys, then let
-	 * running take all of fresh; what is left over is freed. */
-	for (i = 0; i < N_KEYS; i++)
-		if (keys[i].flags & KF_RESTART)
-			swap_bytes(field(running, &keys[i]),
-			           field(fresh, &keys[i]), keys[i].size);
-	fwd = running->forward_zones;
-	running->forward_zones = fresh->forward_zones;
-	fresh->forward_zones = fwd;
-	swap_bytes(running, fresh, sizeof(*running));
-	config_free(fresh);
-}
-
-bool
-config_resolves_special_use(const struct config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->resolve_special_use.n; i++)
-		if (strcmp(cfg->resolve_special_use.v[i], name) == 0)
-			return true;
-	return false;
 }

@@ -17,8 +17,9 @@
  * with double quotes. docs/cairn.conf.5 lists every key.
  *
  * Adding a key: a field here, its default in config_init_defaults(), one
- * line in the key table in config.c (type, range, repeatable, restart),
- * docs/cairn.conf.5, docs/cairn.conf.example and a test in test_config.c.
+ * row in the key table in config_keys.c (type, range, repeatable,
+ * restart) and CONFIG_N_KEYS in config_int.h, docs/cairn.conf.5,
+ * docs/cairn.conf.example and a test in test_config.c.
  */
 #ifndef CAIRN_RESOLVER_CONFIG_H
 #define CAIRN_RESOLVER_CONFIG_H

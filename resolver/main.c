@@ -64,12 +64,12 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'v': o->verbose++; break;
 		case 'V': printf("cairnd %s\n", PACKAGE_VERSION); return 1;
 		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return 2;
+		default: usage(stderr); return 3;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 2;
+		return 3;
 	}
 	return 0;
 }

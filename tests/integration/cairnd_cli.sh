@@ -57,6 +57,10 @@ fi
 grep -q "$tmp/bad.conf:7: unknown key \"not-a-key\"" "$tmp/bad.err" ||
 	fail "error message lacks file and line 7: $(cat "$tmp/bad.err")"
 
+# A usage error exits 2.
+"$cairnd" -x >/dev/null 2>&1
+[ $? -eq 2 ] || fail "cairnd -x did not exit 2"
+
 # An explicitly given -c file must exist.
 if "$cairnd" -f -c "$tmp/missing.conf" 2>/dev/null; then
 	fail "cairnd started without its -c file"
@@ -118,4 +122,52 @@ pid=""
 [ "$elapsed_ms" -le 1000 ] || fail "SIGTERM took ${elapsed_ms}ms"
 [ -e "$tmp/cairnd.pid" ] && fail "pidfile left behind"
 echo "PASS: cairnd stopped ${elapsed_ms}ms after SIGTERM"
+
+# Without -f cairnd detaches: the starting command exits 0 once the
+# daemon runs, and the daemon writes its pidfile.
+write_conf 1 "$port"
+"$cairnd" -c "$tmp/cairn.conf" 2>"$tmp/log" || fail "detached start exited $?"
+dpid=$(cat "$tmp/cairnd.pid" 2>/dev/null)
+[ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null || fail "no detached daemon"
+pid=$dpid # cleanup() stops it if the test fails from here
+kill -TERM "$dpid"
+n=0
+# not our child: once exited it may linger as a zombie until reaped
+while ps -o stat= -p "$dpid" 2>/dev/null | grep -qv '^Z'; do
+	n=$((n + 1))
+	[ "$n" -gt 20 ] && fail "detached cairnd still running after SIGTERM"
+	sleep 0.05
+done
+pid=""
+echo "PASS: detached start and stop"
+
+# A detached start that fails (a pidfile it cannot write) exits 1.
+sed -i "s|pidfile: .*|pidfile: $tmp/no/such/dir/pid|" "$tmp/cairn.conf"
+if "$cairnd" -c "$tmp/cairn.conf" 2>"$tmp/log"; then
+	fail "detached start with an unwritable pidfile exited 0"
+fi
+
+# As root, "username:" drops to that user after startup.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	cat >"$tmp/drop.conf" <<CONF
+server:
+	port: $port
+	username: nobody
+	cache-file: $tmp/dropstate/cache.mdb
+CONF
+	: >"$tmp/log"
+	"$cairnd" -f -c "$tmp/drop.conf" 2>"$tmp/log" &
+	pid=$!
+	wait_log "started" || fail "cairnd with username did not start"
+	uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$pid/status")
+	want=$(id -u nobody)
+	[ "$uid" = "$want$want$want$want" ] ||
+		fail "uids are $uid, not all $want"
+	[ "$(stat -c %U "$tmp/dropstate")" = nobody ] ||
+		fail "cache directory not given to nobody"
+	kill -TERM "$pid"
+	wait "$pid" || fail "cairnd as nobody exited $? after SIGTERM"
+	pid=""
+	echo "PASS: privileges dropped to nobody"
+fi
 exit 0
