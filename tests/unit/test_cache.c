@@ -554,6 +554,32 @@ count_bad_files(void)
 	return n;
 }
 
+/* Runs the built cairn-dump and matches its output line by line against
+ * fnmatch() patterns (TTLs count down while the test runs). */
+static void
+check_dump(const char *args, const char *const *expect, int want_rc)
+{
+	const char *b = getenv("top_builddir");
+	char cmd[512], line[512];
+	FILE *fp;
+	size_t i = 0;
+
+	snprintf(cmd, sizeof(cmd), "'%s/cairn-dump' %s 2>&1",
+	         b != NULL ? b : ".", args);
+	fp = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		ck_assert_ptr_nonnull(expect[i]);
+		ck_assert_msg(fnmatch(expect[i], line, 0) == 0,
+		              "line %zu: got '%s', want '%s'", i, line,
+		              expect[i]);
+		i++;
+	}
+	ck_assert_ptr_null(expect[i]);
+	ck_assert_int_eq(WEXITSTATUS(pclose(fp)), want_rc);
+}
+
 START_TEST(random_and_truncated_files_are_moved_aside)
 {
 	static const char *const a[] = {"t.test. 300 IN A 192.0.2.1", NULL};
@@ -601,6 +627,13 @@ START_TEST(other_version_is_moved_aside)
 	o.path = path;
 	o.read_only = true;
 	ck_assert_int_eq(cache_open(&c, &o, T0), CACHE_E_VERSION);
+	snprintf(cmd, sizeof(cmd), "'%s'", path);
+	{
+		static const char *const e[] = {
+		    "cairn-dump: *: cache file of another format version",
+		    NULL};
+		check_dump(cmd, e, 1);
+	}
 	c = open_at(4 << 20, T0);
 	ck_assert_int_eq(count_bad_files(), 1);
 	cache_close(c);
@@ -699,32 +732,6 @@ START_TEST(flush_removes_name_or_subtree)
 	cache_close(c);
 }
 END_TEST
-
-/* Runs the built cairn-dump and matches its output line by line against
- * fnmatch() patterns (TTLs count down while the test runs). */
-static void
-check_dump(const char *args, const char *const *expect, int want_rc)
-{
-	const char *b = getenv("top_builddir");
-	char cmd[512], line[512];
-	FILE *fp;
-	size_t i = 0;
-
-	snprintf(cmd, sizeof(cmd), "'%s/cairn-dump' %s 2>&1",
-	         b != NULL ? b : ".", args);
-	fp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fp);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		ck_assert_ptr_nonnull(expect[i]);
-		ck_assert_msg(fnmatch(expect[i], line, 0) == 0,
-		              "line %zu: got '%s', want '%s'", i, line,
-		              expect[i]);
-		i++;
-	}
-	ck_assert_ptr_null(expect[i]);
-	ck_assert_int_eq(WEXITSTATUS(pclose(fp)), want_rc);
-}
 
 START_TEST(cairn_dump_prints_zone_text_and_filters)
 {
