@@ -133,7 +133,8 @@ entry_decode(const uint8_t *val, size_t len, struct entry *e)
 	e->nsig = entry_get_u16(val + 18);
 	if (e->rank < RANK_ADDITIONAL || e->rank > RANK_AUTH_ANSWER)
 		return -EINVAL;
-	if (e->expire_at < (int64_t)e->ttl)
+	/* a sane range keeps the time arithmetic below free of overflow */
+	if (e->expire_at < (int64_t)e->ttl || e->expire_at > ENTRY_MAX_TIME)
 		return -EINVAL;
 	if (e->kind == ENTRY_NXDOMAIN || e->kind == ENTRY_NODATA)
 		return decode_neg(val, len, pos, e);

@@ -30,6 +30,9 @@
 #include <stdint.h>
 
 #define ENTRY_HDR_LEN 20
+/* Expiry times beyond this are invalid (year ~146 billion: only a damaged
+ * file holds them). */
+#define ENTRY_MAX_TIME ((int64_t)1 << 52)
 
 enum entry_kind { ENTRY_RRSET = 1, ENTRY_NXDOMAIN = 2, ENTRY_NODATA = 3 };
 

@@ -82,6 +82,7 @@ cache_evict(struct cache *c, MDB_txn *txn, int64_t now, unsigned max,
 	MDB_cursor *cur;
 	MDB_val k, d;
 	size_t eklen;
+	uint64_t exp;
 	int rc;
 
 	*removed = 0;
@@ -94,9 +95,10 @@ cache_evict(struct cache *c, MDB_txn *txn, int64_t now, unsigned max,
 			mdb_cursor_del(cur, 0); /* not ours: drop it */
 			continue;
 		}
-		if (!force && (int64_t)entry_get_u64(k.mv_data) +
-		                      (int64_t)c->opts.stale_window_s >
-		                  now)
+		/* index keys come from disk: an absurd time is garbage */
+		exp = entry_get_u64(k.mv_data);
+		if (!force && exp <= (uint64_t)ENTRY_MAX_TIME &&
+		    (int64_t)exp > now - (int64_t)c->opts.stale_window_s)
 			break;
 		eklen = k.mv_size;
 		memcpy(ek, k.mv_data, eklen);

@@ -201,7 +201,7 @@ drop_nxdomain(struct cache *c, const ldns_rdf *owner, uint16_t class)
 	MDB_txn *txn;
 	int klen = rdf_key(owner, 0, class, key);
 
-	if (klen > 0 && c->wtxn != NULL && cache_txn_write(c, &txn) == 0)
+	if (klen > 0 && cache_txn_write(c, &txn) == 0)
 		cache_del_entry(c, txn, &(MDB_val){(size_t)klen, key});
 }
 

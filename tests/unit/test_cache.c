@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -554,6 +555,32 @@ count_bad_files(void)
 	return n;
 }
 
+/* Runs the built cairn-dump and matches its output line by line against
+ * fnmatch() patterns (TTLs count down while the test runs). */
+static void
+check_dump(const char *args, const char *const *expect, int want_rc)
+{
+	const char *b = getenv("top_builddir");
+	char cmd[512], line[512];
+	FILE *fp;
+	size_t i = 0;
+
+	snprintf(cmd, sizeof(cmd), "'%s/cairn-dump' %s 2>&1",
+	         b != NULL ? b : ".", args);
+	fp = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		ck_assert_ptr_nonnull(expect[i]);
+		ck_assert_msg(fnmatch(expect[i], line, 0) == 0,
+		              "line %zu: got '%s', want '%s'", i, line,
+		              expect[i]);
+		i++;
+	}
+	ck_assert_ptr_null(expect[i]);
+	ck_assert_int_eq(WEXITSTATUS(pclose(fp)), want_rc);
+}
+
 START_TEST(random_and_truncated_files_are_moved_aside)
 {
 	static const char *const a[] = {"t.test. 300 IN A 192.0.2.1", NULL};
@@ -601,6 +628,13 @@ START_TEST(other_version_is_moved_aside)
 	o.path = path;
 	o.read_only = true;
 	ck_assert_int_eq(cache_open(&c, &o, T0), CACHE_E_VERSION);
+	snprintf(cmd, sizeof(cmd), "'%s'", path);
+	{
+		static const char *const e[] = {
+		    "cairn-dump: *: cache file of another format version",
+		    NULL};
+		check_dump(cmd, e, 1);
+	}
 	c = open_at(4 << 20, T0);
 	ck_assert_int_eq(count_bad_files(), 1);
 	cache_close(c);
@@ -674,6 +708,56 @@ START_TEST(kill_9_while_writing_leaves_a_cache_that_opens)
 }
 END_TEST
 
+/* The file cannot grow to the map size (a full file system, here a file
+ * size limit): the cache opens, logs, serves lookups and refuses puts. */
+static int
+degraded_child(void)
+{
+	static const char *const a[] = {"d.test. 300 IN A 192.0.2.1", NULL};
+	struct rlimit rl = {1 << 20, 1 << 20};
+	struct cache_stats st;
+	struct cache_rrset out;
+	struct cache_opts o;
+	ldns_rr_list *l;
+	struct cache *c;
+	ldns_rdf *n;
+	int rc;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 10;
+	cache_opts_init_defaults(&o);
+	o.path = path;
+	o.max_size_bytes = 8 << 20;
+	if (cache_open(&c, &o, T0) != 0)
+		return 11;
+	l = rrs(a);
+	rc = cache_rrset_put(c, l, NULL, RANK_AUTH_ANSWER, T0);
+	ldns_rr_list_deep_free(l);
+	if (rc != -EROFS)
+		return 12;
+	if (cache_stats(c, &st) != 0 || !st.is_degraded)
+		return 13;
+	n = dn("d.test.");
+	rc = cache_rrset_get(c, n, 1, 1, T0, 0, &out);
+	ldns_rdf_deep_free(n);
+	cache_close(c);
+	return rc == -ENOENT ? 0 : 14;
+}
+
+START_TEST(full_file_system_degrades_to_read_only)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0)
+		_exit(degraded_child());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 START_TEST(flush_removes_name_or_subtree)
 {
 	static const char *const a[] = {"f.test. 300 IN A 192.0.2.1", NULL};
@@ -699,32 +783,6 @@ START_TEST(flush_removes_name_or_subtree)
 	cache_close(c);
 }
 END_TEST
-
-/* Runs the built cairn-dump and matches its output line by line against
- * fnmatch() patterns (TTLs count down while the test runs). */
-static void
-check_dump(const char *args, const char *const *expect, int want_rc)
-{
-	const char *b = getenv("top_builddir");
-	char cmd[512], line[512];
-	FILE *fp;
-	size_t i = 0;
-
-	snprintf(cmd, sizeof(cmd), "'%s/cairn-dump' %s 2>&1",
-	         b != NULL ? b : ".", args);
-	fp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fp);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		ck_assert_ptr_nonnull(expect[i]);
-		ck_assert_msg(fnmatch(expect[i], line, 0) == 0,
-		              "line %zu: got '%s', want '%s'", i, line,
-		              expect[i]);
-		i++;
-	}
-	ck_assert_ptr_null(expect[i]);
-	ck_assert_int_eq(WEXITSTATUS(pclose(fp)), want_rc);
-}
 
 START_TEST(cairn_dump_prints_zone_text_and_filters)
 {
@@ -851,6 +909,7 @@ cache_suite(void)
 	tcase_add_test(tc, missing_file_read_only_is_enoent);
 	tcase_add_test(tc, kill_9_while_writing_leaves_a_cache_that_opens);
 	tcase_add_test(tc, flush_removes_name_or_subtree);
+	tcase_add_test(tc, full_file_system_degrades_to_read_only);
 	tcase_add_test(tc, cairn_dump_prints_zone_text_and_filters);
 	suite_add_tcase(s, tc);
 	return s;
