@@ -286,9 +286,12 @@ fakeauth_start() {
 	done
 }
 
+# fakeauth_stop NAME: SIGTERM, wait (bounded); a fakeauth that did not exit
+# 0 (a sanitizer report, a crash) fails the test and shows its log.
 fakeauth_stop() {
 	_f=$LAB_RUN/fakeauth/$1.pid
-	[ -s "$_f" ] || return 0
+	[ -s "$_f" ] || { grep -q Sanitizer "$LAB_RUN/fakeauth/$1.log" 2>/dev/null &&
+		fail "fakeauth $1: sanitizer report" && cat "$LAB_RUN/fakeauth/$1.log" >&2; return 0; }
 	_p=$(cat "$_f")
 	kill -TERM "$_p" 2>/dev/null
 	_i=0
@@ -297,7 +300,14 @@ fakeauth_stop() {
 		sleep 0.1
 	done
 	kill -KILL "$_p" 2>/dev/null
+	wait "$_p" 2>/dev/null
+	_st=$?
 	rm -f "$_f"
+	# 127: not our child (started elsewhere), status unknown
+	if [ $_st -ne 0 ] && [ $_st -ne 127 ]; then
+		fail "fakeauth $1 exited with status $_st"
+		cat "$LAB_RUN/fakeauth/$1.log" >&2
+	fi
 }
 
 # fa_stat NAME KEY: one counter from fakeauth NAME's stats file.

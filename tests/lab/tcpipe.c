@@ -92,17 +92,18 @@ static void
 print_answer(const uint8_t *w, size_t len)
 {
 	ldns_pkt *p = NULL;
+	ldns_lookup_table *rc;
 	char *q;
 
 	if (ldns_wire2pkt(&p, w, len) != LDNS_STATUS_OK) {
 		printf("malformed %zu bytes\n", len);
 		return;
 	}
+	rc = ldns_lookup_by_id(ldns_rcodes, (int)ldns_pkt_get_rcode(p));
 	q = ldns_rdf2str(
 	    ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(p), 0)));
 	printf("%u %s %s %u\n", (unsigned)ldns_pkt_id(p), q ? q : "-",
-	       ldns_pkt_rcode2str(ldns_pkt_get_rcode(p)),
-	       (unsigned)ldns_pkt_ancount(p));
+	       rc != NULL ? rc->name : "?", (unsigned)ldns_pkt_ancount(p));
 	free(q);
 	ldns_pkt_free(p);
 }

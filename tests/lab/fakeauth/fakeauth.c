@@ -663,6 +663,7 @@ server_clear(struct fa_server *srv)
 		ev_signal_stop(srv->loop, &srv->sig_term);
 		ev_signal_stop(srv->loop, &srv->sig_int);
 		ev_signal_stop(srv->loop, &srv->sig_usr1);
+		ev_loop_destroy(srv->loop);
 	}
 	if (srv->udp_fd >= 0)
 		close(srv->udp_fd);
