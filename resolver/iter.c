@@ -975,6 +975,8 @@ iter_classify(const ldns_pkt *reply, const struct iter_question *asked,
 		return set_kind(out, ITER_BOGUS, "truncated");
 	if (!question_matches(reply, asked))
 		return set_kind(out, ITER_BOGUS, "question mismatch");
+	if (!iter_dname_in_zone(asked->qname, asked->zone))
+		return set_kind(out, ITER_BOGUS, "question outside zone asked");
 	rcode = ldns_pkt_get_rcode(reply);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN)
 		return classify_rcode(reply, asked, out);
