@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "resolver/budget.h"
+#include "resolver/deleg.h"
 
 Suite *iter_suite(void);
 
@@ -1078,6 +1079,23 @@ classify_file(const char *file, const char *zone, bool is_minimised,
 	return r->kind;
 }
 
+/* The delegation a referral result builds: glue used, the one glueless
+ * name left to look up. */
+static void
+assert_referral_deleg(const struct iter_result *r, const char *glueless)
+{
+	struct deleg_opts o;
+	struct deleg *d;
+
+	deleg_opts_init(&o);
+	d = deleg_from_rrs(r->deleg_zone, r->deleg_ns, r->deleg_glue, &o);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(deleg_addr_count(d), 1);
+	ck_assert(name_is(deleg_next_glueless(d, &o), glueless));
+	ck_assert_ptr_null(deleg_next_glueless(d, &o));
+	deleg_free(d);
+}
+
 START_TEST(real_authority_replies_are_classified)
 {
 	struct iter_result r;
@@ -1103,6 +1121,7 @@ START_TEST(real_authority_replies_are_classified)
 	    ITER_REFERRAL);
 	ck_assert(name_is(r.deleg_zone, "sub.example.com."));
 	ck_assert_uint_eq(ldns_rr_list_rr_count(r.deleg_glue), 1);
+	assert_referral_deleg(&r, "ns.provider.net.");
 	iter_result_clear(&r);
 	ck_assert_int_eq(
 	    classify_file("referral-aaaa-glue", "example.com.", false, &r),
