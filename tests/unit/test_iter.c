@@ -443,7 +443,11 @@ START_TEST(referral_keeps_only_glue_in_the_delegated_zone)
 	         "example.com. 172800 IN NS ns2.sibling.com.",
 	         "example.com. 86400 IN DS 12345 8 2 "
 	         "49FD46E6C4B45C55D4AC49FD46E6C4B45C55D4AC49FD46E6C4B45C55D4AC"
-	         "1234"},
+	         "1234",
+	         "CK0POJMG874LJREF7EFN8430QVIT8BSM.com. 86400 IN NSEC3 1 1 0 - "
+	         "CK0Q1GIN43N1ARRC9OSM6QPQR81H5M9A NS SOA RRSIG DNSKEY "
+	         "NSEC3PARAM",
+	         "other.com. 3600 IN TXT \"not part of a referral\""},
 	    .ar = {"ns1.example.com. 172800 IN A 192.0.2.1",
 	           "ns1.example.com. 172800 IN AAAA 2001:db8::1",
 	           "ns.other.net. 172800 IN A 192.0.2.2",
@@ -468,6 +472,9 @@ START_TEST(referral_keeps_only_glue_in_the_delegated_zone)
 	                 ITER_RANK_REFERRAL);
 	ck_assert_int_eq(cached(&r, "example.com.", LDNS_RR_TYPE_DS)->rank,
 	                 ITER_RANK_AUTHORITY_AA);
+	ck_assert_ptr_nonnull(cached(
+	    &r, "CK0POJMG874LJREF7EFN8430QVIT8BSM.com.", LDNS_RR_TYPE_NSEC3));
+	ck_assert_ptr_null(cached(&r, "other.com.", LDNS_RR_TYPE_TXT));
 	ck_assert_int_eq(cached(&r, "ns1.example.com.", LDNS_RR_TYPE_A)->rank,
 	                 ITER_RANK_GLUE);
 	iter_result_clear(&r);
