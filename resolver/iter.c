@@ -636,6 +636,16 @@ raw_ns_owner(const ldns_pkt *reply)
 	return NULL;
 }
 
+/* NSEC/NSEC3 (and their RRSIGs): proofs whose owner need not be an
+ * ancestor of the name (RFC 4035 s3.1.3, RFC 5155 s7.2). */
+static bool
+is_denial(const ldns_rr *rr)
+{
+	ldns_rr_type t = rrset_type(rr);
+
+	return t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3;
+}
+
 static int
 cache_authority(struct iter_result *r, const ldns_rr_list *ns,
                 const ldns_rdf *name)
@@ -648,9 +658,8 @@ cache_authority(struct iter_result *r, const ldns_rr_list *ns,
 	 * the name or is denial-of-existence data */
 	for (i = 0; i < ldns_rr_list_rr_count(ns); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(ns, i);
-		ldns_rr_type t = rrset_type(rr);
 
-		if (t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3 &&
+		if (!is_denial(rr) &&
 		    !iter_dname_in_zone(name, ldns_rr_owner(rr))) {
 			r->n_unrelated++;
 			continue;
@@ -767,8 +776,9 @@ set_referral(struct iter_result *r, const struct sections *s,
 			rank = ITER_RANK_REFERRAL; /* parent side, s5.4.1 */
 			if ((rc = push_clone(r->deleg_ns, rr)) < 0)
 				return rc;
-		} else if (!iter_dname_equal(ldns_rr_owner(rr), zone) ||
-		           rrset_type(rr) == LDNS_RR_TYPE_NS) {
+		} else if (!is_denial(rr) &&
+		           (!iter_dname_equal(ldns_rr_owner(rr), zone) ||
+		            rrset_type(rr) == LDNS_RR_TYPE_NS)) {
 			r->n_unrelated++;
 			continue;
 		}
@@ -975,6 +985,8 @@ iter_classify(const ldns_pkt *reply, const struct iter_question *asked,
 		return set_kind(out, ITER_BOGUS, "truncated");
 	if (!question_matches(reply, asked))
 		return set_kind(out, ITER_BOGUS, "question mismatch");
+	if (!iter_dname_in_zone(asked->qname, asked->zone))
+		return set_kind(out, ITER_BOGUS, "question outside zone asked");
 	rcode = ldns_pkt_get_rcode(reply);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN)
 		return classify_rcode(reply, asked, out);

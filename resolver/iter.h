@@ -42,6 +42,24 @@ enum iter_kind {
 	ITER_BOGUS      /* malformed or mismatched reply: next server */
 };
 
+/*
+ * What the query does with each kind:
+ *   ANSWER         cache rrsets; answer with chain.
+ *   CNAME          cache rrsets; spend n_links CNAME budget; resolve
+ *                  target from the cache or its closest delegation; the
+ *                  final answer is this chain followed by target's.
+ *   REFERRAL       cache rrsets; spend a referral; deleg_from_rrs(
+ *                  deleg_zone, deleg_ns, deleg_glue); minimise from there.
+ *   NXDOMAIN/NODATA cache rrsets and the negative answer for neg_ttl_s;
+ *                  answer with chain and soa.
+ *   LAME, SERVFAIL_RCODE, BOGUS  servsel_report_error(); next server.
+ *   FORMERR_EDNS   servsel_report_edns_fail(); same server, without OPT.
+ *   MINIMISE_FALLBACK  same zone, full qname and qtype (is_minimised
+ *                  false), same server first.
+ *   QMIN_NEXT      cache rrsets; iter_qmin_next() with prev = the name
+ *                  just sent; same servers.
+ */
+
 /* Trust of cached data, RFC 2181 s5.4.1; higher is more trusted. The
  * cache must not let data of lower rank replace data of higher rank. */
 enum iter_rank {
@@ -167,6 +185,9 @@ const char *iter_kind_str(enum iter_kind kind);
  * unless is_qmin_strict, because some servers answer NXDOMAIN for empty
  * non-terminals (RFC 8020 would make it final); a CNAME/DNAME, SERVFAIL,
  * REFUSED, FORMERR or NOTIMP makes the query resend the full name.
+ *
+ * A DS question belongs to the parent side of the cut at qname (RFC 4035
+ * s3.1.4.1): the query starts it from a delegation strictly above qname.
  *
  * Returns 0, -EINVAL (NULL names) or -ENOMEM.
  */

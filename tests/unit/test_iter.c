@@ -6,10 +6,12 @@
 #include "resolver/iter.h"
 
 #include <check.h>
-#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resolver/budget.h"
+#include "resolver/deleg.h"
 
 Suite *iter_suite(void);
 
@@ -441,7 +443,11 @@ START_TEST(referral_keeps_only_glue_in_the_delegated_zone)
 	         "example.com. 172800 IN NS ns2.sibling.com.",
 	         "example.com. 86400 IN DS 12345 8 2 "
 	         "49FD46E6C4B45C55D4AC49FD46E6C4B45C55D4AC49FD46E6C4B45C55D4AC"
-	         "1234"},
+	         "1234",
+	         "CK0POJMG874LJREF7EFN8430QVIT8BSM.com. 86400 IN NSEC3 1 1 0 - "
+	         "CK0Q1GIN43N1ARRC9OSM6QPQR81H5M9A NS SOA RRSIG DNSKEY "
+	         "NSEC3PARAM",
+	         "other.com. 3600 IN TXT \"not part of a referral\""},
 	    .ar = {"ns1.example.com. 172800 IN A 192.0.2.1",
 	           "ns1.example.com. 172800 IN AAAA 2001:db8::1",
 	           "ns.other.net. 172800 IN A 192.0.2.2",
@@ -466,6 +472,9 @@ START_TEST(referral_keeps_only_glue_in_the_delegated_zone)
 	                 ITER_RANK_REFERRAL);
 	ck_assert_int_eq(cached(&r, "example.com.", LDNS_RR_TYPE_DS)->rank,
 	                 ITER_RANK_AUTHORITY_AA);
+	ck_assert_ptr_nonnull(cached(
+	    &r, "CK0POJMG874LJREF7EFN8430QVIT8BSM.com.", LDNS_RR_TYPE_NSEC3));
+	ck_assert_ptr_null(cached(&r, "other.com.", LDNS_RR_TYPE_TXT));
 	ck_assert_int_eq(cached(&r, "ns1.example.com.", LDNS_RR_TYPE_A)->rank,
 	                 ITER_RANK_GLUE);
 	iter_result_clear(&r);
@@ -1030,6 +1039,136 @@ START_TEST(parallel_sub_queries_all_pay)
 }
 END_TEST
 
+/* ---- replies of a real authority (NSD), from the fuzz seed corpus ---- */
+
+static ldns_pkt *
+load_reply(const char *name)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+	uint8_t buf[65535];
+	ldns_pkt *p = NULL;
+	FILE *fp;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/iter/%s",
+	         top ? top : ".", name);
+	fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	len = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	ck_assert_int_eq(ldns_wire2pkt(&p, buf, len), LDNS_STATUS_OK);
+	return p;
+}
+
+/* Classifies corpus reply file as an answer of a zone's server. */
+static enum iter_kind
+classify_file(const char *file, const char *zone, bool is_minimised,
+              struct iter_result *r)
+{
+	ldns_pkt *p = load_reply(file);
+	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+	struct iter_question iq;
+	struct iter_opts o;
+	ldns_rdf *z = ldns_dname_new_frm_str(zone);
+
+	iter_opts_init(&o);
+	memset(&iq, 0, sizeof(iq));
+	iq.qname = ldns_rr_owner(q);
+	iq.qtype = ldns_rr_get_type(q);
+	iq.qclass = ldns_rr_get_class(q);
+	iq.zone = z;
+	iq.is_minimised = is_minimised;
+	iq.has_edns = true;
+	ck_assert_int_eq(iter_classify(p, &iq, &o, r), 0);
+	ldns_rdf_deep_free(z);
+	ldns_pkt_free(p);
+	return r->kind;
+}
+
+/* The delegation a referral result builds: glue used, the one glueless
+ * name left to look up. */
+static void
+assert_referral_deleg(const struct iter_result *r, const char *glueless)
+{
+	struct deleg_opts o;
+	struct deleg *d;
+
+	deleg_opts_init(&o);
+	d = deleg_from_rrs(r->deleg_zone, r->deleg_ns, r->deleg_glue, &o);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(deleg_addr_count(d), 1);
+	ck_assert(name_is(deleg_next_glueless(d, &o), glueless));
+	ck_assert_ptr_null(deleg_next_glueless(d, &o));
+	deleg_free(d);
+}
+
+START_TEST(real_authority_replies_are_classified)
+{
+	struct iter_result r;
+
+	ck_assert_int_eq(classify_file("answer-a", "example.com.", false, &r),
+	                 ITER_ANSWER);
+	iter_result_clear(&r);
+	ck_assert_int_eq(
+	    classify_file("cname-chain", "example.com.", false, &r),
+	    ITER_ANSWER);
+	ck_assert_uint_eq(r.n_links, 2);
+	iter_result_clear(&r);
+	ck_assert_int_eq(classify_file("cname-out", "example.com.", false, &r),
+	                 ITER_CNAME);
+	ck_assert(name_is(r.target, "target.example.net."));
+	iter_result_clear(&r);
+	ck_assert_int_eq(classify_file("dname", "example.com.", false, &r),
+	                 ITER_ANSWER);
+	ck_assert_uint_eq(r.n_links, 1);
+	iter_result_clear(&r);
+	ck_assert_int_eq(
+	    classify_file("referral-glue", "example.com.", false, &r),
+	    ITER_REFERRAL);
+	ck_assert(name_is(r.deleg_zone, "sub.example.com."));
+	ck_assert_uint_eq(ldns_rr_list_rr_count(r.deleg_glue), 1);
+	assert_referral_deleg(&r, "ns.provider.net.");
+	iter_result_clear(&r);
+	ck_assert_int_eq(
+	    classify_file("referral-aaaa-glue", "example.com.", false, &r),
+	    ITER_REFERRAL);
+	ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(r.deleg_glue, 0)),
+	                 LDNS_RR_TYPE_AAAA);
+	iter_result_clear(&r);
+	ck_assert_int_eq(
+	    classify_file("referral-glueless", "example.com.", false, &r),
+	    ITER_REFERRAL);
+	ck_assert_uint_eq(ldns_rr_list_rr_count(r.deleg_glue), 0);
+	iter_result_clear(&r);
+	ck_assert_int_eq(
+	    classify_file("cname-into-sub", "example.com.", false, &r),
+	    ITER_CNAME);
+	ck_assert(name_is(r.target, "www.sub.example.com."));
+	iter_result_clear(&r);
+	ck_assert_int_eq(classify_file("nxdomain", "example.com.", false, &r),
+	                 ITER_NXDOMAIN);
+	ck_assert_uint_eq(r.neg_ttl_s, 300);
+	iter_result_clear(&r);
+	ck_assert_int_eq(classify_file("nodata", "example.com.", false, &r),
+	                 ITER_NODATA);
+	iter_result_clear(&r);
+	/* an empty non-terminal: no cut, go deeper */
+	ck_assert_int_eq(classify_file("ent-nodata", "example.com.", true, &r),
+	                 ITER_QMIN_NEXT);
+	iter_result_clear(&r);
+	ck_assert_int_eq(classify_file("refused", "example.org.", false, &r),
+	                 ITER_SERVFAIL_RCODE);
+	iter_result_clear(&r);
+	/* a server of sub.example.com asked about www.example.com: a caller
+	 * error, never data */
+	ck_assert_int_eq(
+	    classify_file("answer-a", "sub.example.com.", false, &r),
+	    ITER_BOGUS);
+	iter_result_clear(&r);
+}
+END_TEST
+
 Suite *
 iter_suite(void)
 {
@@ -1063,6 +1202,7 @@ iter_suite(void)
 	tcase_add_test(
 	    tc, formerr_without_opt_to_edns_query_means_retry_without_edns);
 	tcase_add_test(tc, servfail_and_refused_move_to_next_server);
+	tcase_add_test(tc, real_authority_replies_are_classified);
 	tcase_add_test(tq, minimisation_walks_one_label_at_a_time);
 	tcase_add_test(tq,
 	               minimisation_of_long_names_takes_at_most_ten_questions);
