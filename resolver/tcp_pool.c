@@ -610,7 +610,8 @@ conn_update_io(struct tcp_conn *c)
 		events = EV_WRITE; /* RFC 793: writable once connected */
 	else if (frame_writer_pending(&c->wr) > 0)
 		events |= EV_WRITE;
-	if (ev_is_active(&c->io) && c->io.events == events)
+	if (ev_is_active(&c->io) &&
+	    (c->io.events & (EV_READ | EV_WRITE)) == events)
 		return;
 	ev_io_stop(loop, &c->io);
 	ev_io_set(&c->io, c->fd, events);
@@ -721,17 +722,16 @@ static void
 conn_on_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	struct tcp_pool *p = c->auth->pool;
-	struct tcp_query *q = tcp_conn_match(c, msg, len, now_ms(p));
 	uint64_t now = now_ms(p);
+	struct tcp_query *q = tcp_conn_match(c, msg, len, now);
 
 	if (q == NULL) {
 		p->stats->spoofed++;
 		return;
 	}
 	p->stats->tcp_replies++;
-	if (now > q->sent_ms) {
+	if (now > q->sent_ms)
 		p->stats->tcp_rtt_ms_total += now - q->sent_ms;
-	}
 	p->stats->tcp_rtt_count++;
 	query_deliver(q, 0, msg, len);
 }
@@ -781,9 +781,6 @@ conn_read(struct tcp_conn *c)
 		return;
 	tcp_conn_touch(c, now_ms(p));
 	ev_timer_again(p->loop, &c->timer);
-	if (tcp_conn_should_close(c)) {
-		conn_close(c, "stalled");
-	}
 	auth_dispatch(a); /* answered queries freed slots */
 }
 

@@ -53,6 +53,9 @@ struct resp {
 	unsigned batch;       /* T_REVERSE: answer when this many wait */
 	unsigned udp_queries, tcp_accepted, tcp_queries, tcp_closed;
 	char last_qname[256];
+	uint16_t edns_size; /* of the last UDP query, 0: no OPT */
+	bool has_do, has_rd, has_cd;
+	uint16_t ports[MAX_PENDING]; /* UDP source ports seen */
 	ev_io udp_w, accept_w;
 	struct rconn *conns;
 };
@@ -101,6 +104,23 @@ note_qname(struct resp *r, const uint8_t *q, size_t qlen)
 	r->last_qname[o] = '\0';
 }
 
+static void
+note_udp_query(struct resp *r, const uint8_t *q, size_t len,
+               const struct sockaddr_storage *from)
+{
+	ldns_pkt *p = NULL;
+
+	if (r->udp_queries < MAX_PENDING)
+		r->ports[r->udp_queries] =
+		    ntohs(((const struct sockaddr_in *)from)->sin_port);
+	ck_assert_int_eq(ldns_wire2pkt(&p, q, len), LDNS_STATUS_OK);
+	r->edns_size = ldns_pkt_edns(p) ? ldns_pkt_edns_udp_size(p) : 0;
+	r->has_do = ldns_pkt_edns_do(p);
+	r->has_rd = ldns_pkt_rd(p);
+	r->has_cd = ldns_pkt_cd(p);
+	ldns_pkt_free(p);
+}
+
 static size_t
 qname_len(const uint8_t *q, size_t qlen)
 {
@@ -136,6 +156,7 @@ resp_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 	             &flen);
 	if (n < 12)
 		return;
+	note_udp_query(r, q, (size_t)n, &from);
 	r->udp_queries++;
 	note_qname(r, q, (size_t)n);
 	if (r->udp_mode == U_SILENT)
@@ -520,6 +541,50 @@ START_TEST(udp_query_gets_its_answer)
 	ck_assert_uint_eq(t.rtt_reports, 1);
 	ck_assert_uint_eq(t.timeout_reports, 0);
 	ck_assert_uint_gt(t.calls[0].wire_size, 12);
+	/* RFC 6891: OPT with our buffer size; RD off for iteration */
+	ck_assert_uint_eq(t.resp.edns_size, 1232);
+	ck_assert(!t.resp.has_do);
+	ck_assert(!t.resp.has_rd);
+	tctx_close(&t);
+}
+END_TEST
+
+/* A fresh socket per query: the 20 concurrent queries came from 20
+ * kernel-chosen ports. */
+static void
+assert_distinct_ports(const struct resp *r)
+{
+	unsigned i, j;
+
+	for (i = 0; i < r->udp_queries && i < MAX_PENDING; i++) {
+		ck_assert_uint_ne(r->ports[i], 0);
+		for (j = 0; j < i; j++)
+			ck_assert_uint_ne(r->ports[i], r->ports[j]);
+	}
+}
+
+static void
+tune_bufsize(struct upstream_opts *o)
+{
+	o->edns_bufsize = 4096;
+}
+
+START_TEST(edns_flags_follow_the_request)
+{
+	struct tctx t;
+
+	tctx_open(&t, tune_bufsize);
+	ask(&t, "a.example.", UPSTREAM_F_DO | UPSTREAM_F_CD, 2000);
+	run(&t, 5);
+	assert_all_answered(&t, UPSTREAM_UDP);
+	ck_assert_uint_eq(t.resp.edns_size, 4096);
+	ck_assert(t.resp.has_do);
+	ck_assert(t.resp.has_cd);
+	ask(&t, "b.example.", 0, 2000);
+	run(&t, 5);
+	assert_all_answered(&t, UPSTREAM_UDP);
+	ck_assert_uint_eq(t.resp.edns_size, 0); /* no OPT */
+	ck_assert(!t.resp.has_do);
 	tctx_close(&t);
 }
 END_TEST
@@ -540,6 +605,8 @@ START_TEST(truncated_udp_replies_share_one_tcp_connection)
 	ck_assert_uint_eq(st->udp_truncated, 20);
 	ck_assert_uint_eq(st->tcp_conns_opened, 1);
 	ck_assert_uint_eq(st->tcp_replies, 20);
+	ck_assert_uint_eq(t.resp.udp_queries, 20);
+	assert_distinct_ports(&t.resp);
 	tctx_close(&t);
 }
 END_TEST
@@ -848,6 +915,7 @@ upstream_suite(void)
 	tcase_add_test(tp, addresses_compare_by_family_address_and_port);
 	tcase_set_timeout(tn, 30);
 	tcase_add_test(tn, udp_query_gets_its_answer);
+	tcase_add_test(tn, edns_flags_follow_the_request);
 	tcase_add_test(tn, truncated_udp_replies_share_one_tcp_connection);
 	tcase_add_test(tn, server_closing_after_3_answers_still_answers_all_20);
 	tcase_add_test(tn, out_of_order_tcp_replies_match_their_queries);
