@@ -916,12 +916,11 @@ tcp_pool_new(struct ev_loop *loop, const struct tcp_pool_opts *opts,
 	return p;
 }
 
+/* Drops a's queries without callback and closes its connections. */
 static void
-auth_free(struct tcp_auth *a)
+auth_clear(struct tcp_auth *a)
 {
-	struct tcp_query *q;
-
-	struct tcp_query *next;
+	struct tcp_query *q, *next;
 
 	while (a->conns != NULL) {
 		for (q = tcp_conn_take_all(a->conns); q != NULL; q = next) {
@@ -933,27 +932,38 @@ auth_free(struct tcp_auth *a)
 	}
 	while ((q = tcp_auth_dequeue(a)) != NULL)
 		tcp_query_free(q);
-	free(a);
+}
+
+void
+tcp_pool_close_all(struct tcp_pool *p)
+{
+	struct tcp_auth *a;
+	struct tcp_query *q;
+	unsigned b;
+
+	for (b = 0; b < AUTH_BUCKETS; b++)
+		for (a = p->buckets[b]; a != NULL; a = a->hnext)
+			auth_clear(a);
+	while ((q = p->failing.head) != NULL) {
+		ql_remove(q);
+		tcp_query_free(q);
+	}
 }
 
 void
 tcp_pool_free(struct tcp_pool *p)
 {
 	struct tcp_auth *a, *next;
-	struct tcp_query *q;
 	unsigned b;
 
 	if (p == NULL)
 		return;
+	tcp_pool_close_all(p);
 	for (b = 0; b < AUTH_BUCKETS; b++) {
 		for (a = p->buckets[b]; a != NULL; a = next) {
 			next = a->hnext;
-			auth_free(a);
+			free(a);
 		}
-	}
-	while ((q = p->failing.head) != NULL) {
-		ql_remove(q);
-		tcp_query_free(q);
 	}
 	free(p);
 }

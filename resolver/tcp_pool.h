@@ -92,6 +92,10 @@ tcp_pool_send(struct tcp_pool *p, const struct sockaddr_storage *server,
 /* Drops a pending query without callback. */
 void tcp_pool_cancel(struct tcp_query *q);
 
+/* Drops every query without callback and closes every connection,
+ * counting them in the statistics; the pool stays usable. */
+void tcp_pool_close_all(struct tcp_pool *p);
+
 /* Visits each known address with the connections ever opened to it and
  * those open now. */
 typedef void tcp_pool_auth_fn(void *arg, const struct sockaddr_storage *addr,

@@ -606,6 +606,12 @@ START_TEST(truncated_udp_replies_share_one_tcp_connection)
 	ck_assert_uint_eq(st->tcp_conns_opened, 1);
 	ck_assert_uint_eq(st->tcp_replies, 20);
 	ck_assert_uint_eq(t.resp.udp_queries, 20);
+	/* at exit: connections still open count in the figures */
+	upstream_drain(t.u);
+	ck_assert_uint_eq(st->tcp_conns_closed, 1);
+	ck_assert_uint_eq(st->tcp_conn_queries_max, 20);
+	ck_assert_uint_eq(st->tcp_conn_queries_total, 20);
+	upstream_stats_log(t.u);
 	assert_distinct_ports(&t.resp);
 	tctx_close(&t);
 }
