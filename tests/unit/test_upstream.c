@@ -50,6 +50,7 @@ struct resp {
 	enum udp_mode udp_mode;
 	enum tcp_mode tcp_mode;
 	unsigned close_after; /* TCP: answers per connection, 0: no limit */
+	bool is_abrupt;       /* then close() at once, unread queries and all */
 	unsigned batch;       /* T_REVERSE: answer when this many wait */
 	unsigned udp_queries, tcp_accepted, tcp_queries, tcp_closed;
 	char last_qname[256];
@@ -208,7 +209,10 @@ tcp_send_framed(struct rconn *c, const uint8_t *msg, size_t len)
 	(void)sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 }
 
-static void
+static void rconn_close(struct rconn *c);
+
+/* Returns true if c was closed. */
+static bool
 tcp_answer(struct rconn *c, const uint8_t *q, size_t qlen)
 {
 	size_t alen;
@@ -218,11 +222,18 @@ tcp_answer(struct rconn *c, const uint8_t *q, size_t qlen)
 	tcp_send_framed(c, a, alen);
 	free(a);
 	c->answered++;
-	if (c->r->close_after > 0 && c->answered == c->r->close_after)
+	if (c->r->close_after == 0 || c->answered < c->r->close_after)
+		return false;
+	if (!c->r->is_abrupt) {
 		shutdown(c->fd, SHUT_WR); /* graceful close, no RST */
+		return false;
+	}
+	rconn_close(c); /* as NSD's tcp-query-count does */
+	return true;
 }
 
-static void
+/* Returns true if c was closed. */
+static bool
 rconn_on_query(struct rconn *c, const uint8_t *q, size_t len)
 {
 	struct resp *r = c->r;
@@ -230,26 +241,27 @@ rconn_on_query(struct rconn *c, const uint8_t *q, size_t len)
 
 	r->tcp_queries++;
 	switch (r->tcp_mode) {
-	case T_SILENT: return;
-	case T_BAD_FRAME: tcp_send_framed(c, q, 0); return;
+	case T_SILENT: return false;
+	case T_BAD_FRAME: tcp_send_framed(c, q, 0); return false;
 	case T_ANSWER:
 		if (r->close_after == 0 || c->answered < r->close_after)
-			tcp_answer(c, q, len);
-		return;
+			return tcp_answer(c, q, len);
+		return false;
 	case T_REVERSE:
 		ck_assert_uint_lt(c->npending, MAX_PENDING);
 		c->pending[c->npending] = malloc(len);
 		memcpy(c->pending[c->npending], q, len);
 		c->plen[c->npending++] = len;
 		if (c->npending < r->batch)
-			return;
+			return false;
 		for (i = c->npending; i-- > 0;) {
 			tcp_answer(c, c->pending[i], c->plen[i]);
 			free(c->pending[i]);
 		}
 		c->npending = 0;
-		return;
+		return false;
 	}
+	return false;
 }
 
 static void
@@ -274,7 +286,8 @@ rconn_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	frame_reader_commit(&c->rd, (size_t)n);
 	while (frame_reader_next(&c->rd, &msg, &len) == 1)
-		rconn_on_query(c, msg, len);
+		if (rconn_on_query(c, msg, len))
+			return;
 }
 
 static void
@@ -636,6 +649,25 @@ START_TEST(server_closing_after_3_answers_still_answers_all_20)
 }
 END_TEST
 
+START_TEST(server_resetting_after_3_answers_still_answers_all_20)
+{
+	struct tctx t;
+	const struct upstream_stats *st;
+
+	tctx_open(&t, NULL);
+	t.resp.close_after = 3;
+	t.resp.is_abrupt = true; /* our next write fails, answers unread */
+	ask_many(&t, 20, UPSTREAM_F_TCP, 5000);
+	run(&t, 10);
+	assert_all_answered(&t, UPSTREAM_TCP);
+	ck_assert_uint_eq(t.resp.tcp_accepted, 7);
+	st = upstream_get_stats(t.u);
+	ck_assert_uint_eq(st->tcp_conns_opened, 7);
+	ck_assert_uint_eq(st->tcp_conn_queries_max, 3);
+	tctx_close(&t);
+}
+END_TEST
+
 START_TEST(out_of_order_tcp_replies_match_their_queries)
 {
 	struct tctx t;
@@ -924,6 +956,8 @@ upstream_suite(void)
 	tcase_add_test(tn, edns_flags_follow_the_request);
 	tcase_add_test(tn, truncated_udp_replies_share_one_tcp_connection);
 	tcase_add_test(tn, server_closing_after_3_answers_still_answers_all_20);
+	tcase_add_test(tn,
+	               server_resetting_after_3_answers_still_answers_all_20);
 	tcase_add_test(tn, out_of_order_tcp_replies_match_their_queries);
 	tcase_add_test(tn, never_answering_udp_server_times_out_in_bound);
 	tcase_add_test(
