@@ -13,6 +13,9 @@
 
 /* Room offered before a frame's length is known: one typical message. */
 #define FRAME_MIN_ROOM 512u
+/* An empty buffer above this size is released, so an idle connection
+ * that once carried a large message holds little memory. */
+#define FRAME_SHRINK_AT 4096u
 
 struct frame_out {
 	struct frame_out *next;
@@ -92,6 +95,8 @@ frame_reader_space(struct frame_reader *r, size_t *len)
 	*len = 0;
 	if (pending_is_invalid(r))
 		return NULL;
+	if (buffered(r) == 0 && r->size > FRAME_SHRINK_AT)
+		frame_reader_clear(r);
 	compact(r);
 	want = wanted_size(r);
 	if (want > r->size) {

@@ -6,7 +6,8 @@
  * arbitrary chunks (one byte at a time, several messages per chunk, a
  * message split over chunks); the caller read()s straight into the space
  * it offers, so bytes are copied once. Its buffer grows lazily up to two
- * bytes plus the configured maximum message size and never beyond.
+ * bytes plus the configured maximum message size, never beyond, and is
+ * released when a large message has been consumed.
  * The writer queues outgoing framed messages, hands them out as an iovec
  * for writev() and resumes after partial writes; a byte cap stops a peer
  * that does not read from making us buffer without bound.
@@ -43,9 +44,10 @@ void frame_reader_clear(struct frame_reader *r);
  * Where the next received bytes go: returns a pointer and sets *len to
  * the room there, for read(fd, p, *len), then frame_reader_commit().
  * Invalidates messages returned by frame_reader_next() (the buffer may
- * move). Returns NULL with *len 0 when out of memory or when the pending
- * frame is invalid (frame_reader_next() says which). Drain complete
- * messages with frame_reader_next() before asking for space.
+ * move or be released when empty). Returns NULL with *len 0 when out of
+ * memory, when the pending frame is invalid (frame_reader_next() says
+ * which) or when complete messages fill the buffer: drain them with
+ * frame_reader_next() before asking for space.
  */
 uint8_t *frame_reader_space(struct frame_reader *r, size_t *len);
 

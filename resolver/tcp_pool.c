@@ -59,6 +59,7 @@ struct tcp_conn {
 	int fd;                       /* owned, -1 before dialling */
 	bool is_connected;
 	bool is_stalled; /* a query timed out with no answer after it */
+	bool is_closing; /* being torn down: takes no new query */
 	struct qlist inflight;
 	struct frame_reader rd;
 	struct frame_writer wr;
@@ -264,7 +265,8 @@ tcp_auth_pick(struct tcp_auth *a, bool *should_dial)
 	struct tcp_conn *c, *best = NULL;
 
 	for (c = a->conns; c != NULL; c = c->next) {
-		if (c->is_stalled || c->inflight.n >= o->max_inflight)
+		if (c->is_stalled || c->is_closing ||
+		    c->inflight.n >= o->max_inflight)
 			continue;
 		if (best == NULL || c->inflight.n < best->inflight.n)
 			best = c;
@@ -404,7 +406,9 @@ tcp_conn_requeue(struct tcp_conn *c)
 	struct tcp_query *q, *after = NULL, *fail = NULL, **fail_tail = &fail;
 
 	while ((q = c->inflight.head) != NULL) {
-		bool progressed = c->n_answered > q->answers_at_send;
+		/* queries written after the last answer are often already
+		 * doomed by the server's close: any answer on c counts */
+		bool progressed = c->n_answered > 0;
 
 		tcp_query_detach(q);
 		if (!progressed && q->is_retried) {
@@ -413,8 +417,8 @@ tcp_conn_requeue(struct tcp_conn *c)
 			continue;
 		}
 		/* a close after answers is the server's connection limit
-		 * (RFC 7766 s6.2.4); only a fruitless close spends the
-		 * retry */
+		 * (RFC 7766 s6.2.4, NSD's tcp-query-count); only a close
+		 * without any answer spends the retry */
 		if (!progressed)
 			q->is_retried = true;
 		a->pool->stats->tcp_retried++;
@@ -610,7 +614,8 @@ conn_update_io(struct tcp_conn *c)
 		events = EV_WRITE; /* RFC 793: writable once connected */
 	else if (frame_writer_pending(&c->wr) > 0)
 		events |= EV_WRITE;
-	if (ev_is_active(&c->io) && c->io.events == events)
+	if (ev_is_active(&c->io) &&
+	    (c->io.events & (EV_READ | EV_WRITE)) == events)
 		return;
 	ev_io_stop(loop, &c->io);
 	ev_io_set(&c->io, c->fd, events);
@@ -694,13 +699,44 @@ auth_dispatch(struct tcp_auth *a)
 	}
 }
 
+static void conn_on_reply(struct tcp_conn *c, const uint8_t *msg, size_t len);
+
+/*
+ * Before giving up on c, takes the replies already received: a server
+ * that closes after k answers (RFC 7766 s6.2.4) makes our next write
+ * fail with EPIPE while its answers still wait in the socket buffer.
+ */
+static void
+conn_salvage(struct tcp_conn *c)
+{
+	const uint8_t *msg;
+	size_t room, len;
+	uint8_t *buf;
+	ssize_t n;
+	int i, rc = 0;
+
+	c->is_closing = true; /* the callbacks must not pick c */
+	for (i = 0; i < READS_PER_EVENT && rc == 0; i++) {
+		if ((buf = frame_reader_space(&c->rd, &room)) == NULL)
+			return;
+		n = recv(c->fd, buf, room, MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		frame_reader_commit(&c->rd, (size_t)n);
+		while ((rc = frame_reader_next(&c->rd, &msg, &len)) == 1)
+			conn_on_reply(c, msg, len);
+	}
+}
+
 /* The server closed c or the socket failed: resend what may be. */
 static void
 conn_lost(struct tcp_conn *c, int rc)
 {
 	struct tcp_auth *a = c->auth;
-	struct tcp_query *fail = tcp_conn_requeue(c);
+	struct tcp_query *fail;
 
+	conn_salvage(c);
+	fail = tcp_conn_requeue(c);
 	fail_list(fail, rc);
 	conn_close(c, "closed by server");
 	auth_dispatch(a);
@@ -721,17 +757,16 @@ static void
 conn_on_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	struct tcp_pool *p = c->auth->pool;
-	struct tcp_query *q = tcp_conn_match(c, msg, len, now_ms(p));
 	uint64_t now = now_ms(p);
+	struct tcp_query *q = tcp_conn_match(c, msg, len, now);
 
 	if (q == NULL) {
 		p->stats->spoofed++;
 		return;
 	}
 	p->stats->tcp_replies++;
-	if (now > q->sent_ms) {
+	if (now > q->sent_ms)
 		p->stats->tcp_rtt_ms_total += now - q->sent_ms;
-	}
 	p->stats->tcp_rtt_count++;
 	query_deliver(q, 0, msg, len);
 }
@@ -768,7 +803,8 @@ conn_read_once(struct tcp_conn *c)
 	return (size_t)n < room ? 1 : 0;
 }
 
-static void
+/* Returns 0, or <0 when c was closed. */
+static int
 conn_read(struct tcp_conn *c)
 {
 	struct tcp_pool *p = c->auth->pool;
@@ -778,13 +814,11 @@ conn_read(struct tcp_conn *c)
 	for (i = 0; i < READS_PER_EVENT && rc == 0; i++)
 		rc = conn_read_once(c);
 	if (rc < 0)
-		return;
+		return rc;
 	tcp_conn_touch(c, now_ms(p));
 	ev_timer_again(p->loop, &c->timer);
-	if (tcp_conn_should_close(c)) {
-		conn_close(c, "stalled");
-	}
 	auth_dispatch(a); /* answered queries freed slots */
+	return 0;
 }
 
 /* Returns 0, or <0 when c was closed. */
@@ -850,10 +884,11 @@ conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_on_connected(c);
 		return;
 	}
-	if ((revents & EV_WRITE) && conn_write(c) < 0)
+	/* read first: answers may free slots, or explain a failing write */
+	if ((revents & EV_READ) && conn_read(c) < 0)
 		return;
-	if (revents & EV_READ)
-		conn_read(c);
+	if (revents & EV_WRITE)
+		conn_write(c);
 }
 
 static void
@@ -919,12 +954,11 @@ tcp_pool_new(struct ev_loop *loop, const struct tcp_pool_opts *opts,
 	return p;
 }
 
+/* Drops a's queries without callback and closes its connections. */
 static void
-auth_free(struct tcp_auth *a)
+auth_clear(struct tcp_auth *a)
 {
-	struct tcp_query *q;
-
-	struct tcp_query *next;
+	struct tcp_query *q, *next;
 
 	while (a->conns != NULL) {
 		for (q = tcp_conn_take_all(a->conns); q != NULL; q = next) {
@@ -936,27 +970,38 @@ auth_free(struct tcp_auth *a)
 	}
 	while ((q = tcp_auth_dequeue(a)) != NULL)
 		tcp_query_free(q);
-	free(a);
+}
+
+void
+tcp_pool_close_all(struct tcp_pool *p)
+{
+	struct tcp_auth *a;
+	struct tcp_query *q;
+	unsigned b;
+
+	for (b = 0; b < AUTH_BUCKETS; b++)
+		for (a = p->buckets[b]; a != NULL; a = a->hnext)
+			auth_clear(a);
+	while ((q = p->failing.head) != NULL) {
+		ql_remove(q);
+		tcp_query_free(q);
+	}
 }
 
 void
 tcp_pool_free(struct tcp_pool *p)
 {
 	struct tcp_auth *a, *next;
-	struct tcp_query *q;
 	unsigned b;
 
 	if (p == NULL)
 		return;
+	tcp_pool_close_all(p);
 	for (b = 0; b < AUTH_BUCKETS; b++) {
 		for (a = p->buckets[b]; a != NULL; a = next) {
 			next = a->hnext;
-			auth_free(a);
+			free(a);
 		}
-	}
-	while ((q = p->failing.head) != NULL) {
-		ql_remove(q);
-		tcp_query_free(q);
 	}
 	free(p);
 }

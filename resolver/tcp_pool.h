@@ -12,11 +12,11 @@
  * (s6.2.3) or on error and is dialled again only on the next need.
  * A server close with queries in flight resends them on a fresh
  * connection; a query loses that chance once it has been lost on a
- * connection that answered nothing after it was sent, so a server that
- * closes after every k answers still gets every query answered while one
- * that accepts and closes cannot loop us. A server that accepts and never
- * answers fails the queries by their deadline, and its connection is
- * dropped once none of its queries is left.
+ * connection that answered nothing at all, so a server that closes after
+ * every k answers still gets every query answered (each connection makes
+ * progress) while one that accepts and closes cannot loop us. A server that
+ * accepts and never answers fails the queries by their deadline, and its
+ * connection is dropped once none of its queries is left.
  *
  * The bookkeeping (address map, ID map, queues, retry and idle rules)
  * lives in functions that take no fd and no loop, declared at the end of
@@ -92,6 +92,10 @@ tcp_pool_send(struct tcp_pool *p, const struct sockaddr_storage *server,
 /* Drops a pending query without callback. */
 void tcp_pool_cancel(struct tcp_query *q);
 
+/* Drops every query without callback and closes every connection,
+ * counting them in the statistics; the pool stays usable. */
+void tcp_pool_close_all(struct tcp_pool *p);
+
 /* Visits each known address with the connections ever opened to it and
  * those open now. */
 typedef void tcp_pool_auth_fn(void *arg, const struct sockaddr_storage *addr,
@@ -156,7 +160,8 @@ void tcp_query_detach(struct tcp_query *q);
 
 /*
  * After the server closed c: each in-flight query that may still be
- * retried goes back to the head of the address queue (in order) and is
+ * retried (c answered something, or the query was not retried before)
+ * goes back to the head of the address queue (in order) and is
  * counted in stats->tcp_retried; the others are returned as a list to
  * fail (walk it with tcp_query_next()). c's in-flight set is emptied.
  */

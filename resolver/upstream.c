@@ -95,30 +95,6 @@ upstream_transport_str(enum upstream_transport t)
 
 /* ---- random numbers ---- */
 
-void
-upstream_rng_init(struct upstream_rng *r)
-{
-	memset(r, 0, sizeof(*r));
-}
-
-void
-upstream_rng_seed(struct upstream_rng *r, uint64_t seed)
-{
-	upstream_rng_init(r);
-	r->state = seed;
-	r->is_seeded = true;
-}
-
-static uint64_t
-splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void
 rng_refill(struct upstream_rng *r)
 {
@@ -153,6 +129,31 @@ rng_refill(struct upstream_rng *r)
 		abort(); /* predictable IDs would invite spoofing */
 	}
 	r->pool_left = sizeof(r->pool);
+}
+
+void
+upstream_rng_init(struct upstream_rng *r)
+{
+	memset(r, 0, sizeof(*r));
+	rng_refill(r); /* at startup: fail there, not mid-flight */
+}
+
+void
+upstream_rng_seed(struct upstream_rng *r, uint64_t seed)
+{
+	memset(r, 0, sizeof(*r));
+	r->state = seed;
+	r->is_seeded = true;
+}
+
+static uint64_t
+splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
 }
 
 uint16_t
@@ -365,7 +366,6 @@ req_finish(struct upstream_req *r, enum upstream_status st, ldns_pkt *reply,
 		         upstream_transport_str(r->transport),
 		         upstream_status_str(st));
 	}
-	r->tq = NULL; /* freed by the pool after this callback chain */
 	r->cb(r->arg, &res);
 	req_free(r);
 }
@@ -715,12 +715,19 @@ upstream_new(struct ev_loop *loop, const struct upstream_opts *opts)
 }
 
 void
+upstream_drain(struct upstream *u)
+{
+	while (u->reqs != NULL)
+		req_free(u->reqs);
+	tcp_pool_close_all(u->pool);
+}
+
+void
 upstream_free(struct upstream *u)
 {
 	if (u == NULL)
 		return;
-	while (u->reqs != NULL)
-		req_free(u->reqs);
+	upstream_drain(u);
 	tcp_pool_free(u->pool);
 	free(u);
 }

@@ -145,6 +145,14 @@ struct upstream *upstream_new(struct ev_loop *loop,
  */
 void upstream_free(struct upstream *u);
 
+/*
+ * Cancels every pending request without calling back and closes every
+ * TCP connection (counted as closed, so the per-connection figures cover
+ * them); u stays usable. At exit: upstream_drain(), upstream_stats_log(),
+ * upstream_free().
+ */
+void upstream_drain(struct upstream *u);
+
 /* Installs the RTT/timeout report (cb may be NULL; arg borrowed). */
 void upstream_set_rtt_cb(struct upstream *u, upstream_rtt_fn *cb, void *arg);
 
@@ -172,7 +180,8 @@ void upstream_cancel(struct upstream_req *req);
 /* Counters (borrowed: valid while u lives). */
 const struct upstream_stats *upstream_get_stats(const struct upstream *u);
 
-/* Logs the counters and the per-address TCP connection list (at exit). */
+/* Logs the counters and the per-address TCP connection list (at exit).
+ * Per-connection figures (queries, age) cover closed connections. */
 void upstream_stats_log(const struct upstream *u);
 
 /*

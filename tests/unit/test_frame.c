@@ -177,6 +177,9 @@ START_TEST(largest_frame_65535_reassembles)
 	ck_assert_int_eq(feed_chunks(&r, data, off, 1000, lens, fills, 2), 1);
 	ck_assert_uint_eq(lens[0], 65535);
 	ck_assert_uint_le(r.size, 2 + 65535);
+	/* once consumed, the large buffer is given back */
+	ck_assert_ptr_nonnull(frame_reader_space(&r, &off));
+	ck_assert_uint_le(r.size, 2 + 512);
 	frame_reader_clear(&r);
 	free(data);
 }

@@ -50,9 +50,13 @@ struct resp {
 	enum udp_mode udp_mode;
 	enum tcp_mode tcp_mode;
 	unsigned close_after; /* TCP: answers per connection, 0: no limit */
+	bool is_abrupt;       /* then close() at once, unread queries and all */
 	unsigned batch;       /* T_REVERSE: answer when this many wait */
 	unsigned udp_queries, tcp_accepted, tcp_queries, tcp_closed;
 	char last_qname[256];
+	uint16_t edns_size; /* of the last UDP query, 0: no OPT */
+	bool has_do, has_rd, has_cd;
+	uint16_t ports[MAX_PENDING]; /* UDP source ports seen */
 	ev_io udp_w, accept_w;
 	struct rconn *conns;
 };
@@ -101,6 +105,23 @@ note_qname(struct resp *r, const uint8_t *q, size_t qlen)
 	r->last_qname[o] = '\0';
 }
 
+static void
+note_udp_query(struct resp *r, const uint8_t *q, size_t len,
+               const struct sockaddr_storage *from)
+{
+	ldns_pkt *p = NULL;
+
+	if (r->udp_queries < MAX_PENDING)
+		r->ports[r->udp_queries] =
+		    ntohs(((const struct sockaddr_in *)from)->sin_port);
+	ck_assert_int_eq(ldns_wire2pkt(&p, q, len), LDNS_STATUS_OK);
+	r->edns_size = ldns_pkt_edns(p) ? ldns_pkt_edns_udp_size(p) : 0;
+	r->has_do = ldns_pkt_edns_do(p);
+	r->has_rd = ldns_pkt_rd(p);
+	r->has_cd = ldns_pkt_cd(p);
+	ldns_pkt_free(p);
+}
+
 static size_t
 qname_len(const uint8_t *q, size_t qlen)
 {
@@ -136,6 +157,7 @@ resp_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 	             &flen);
 	if (n < 12)
 		return;
+	note_udp_query(r, q, (size_t)n, &from);
 	r->udp_queries++;
 	note_qname(r, q, (size_t)n);
 	if (r->udp_mode == U_SILENT)
@@ -187,7 +209,10 @@ tcp_send_framed(struct rconn *c, const uint8_t *msg, size_t len)
 	(void)sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 }
 
-static void
+static void rconn_close(struct rconn *c);
+
+/* Returns true if c was closed. */
+static bool
 tcp_answer(struct rconn *c, const uint8_t *q, size_t qlen)
 {
 	size_t alen;
@@ -197,11 +222,18 @@ tcp_answer(struct rconn *c, const uint8_t *q, size_t qlen)
 	tcp_send_framed(c, a, alen);
 	free(a);
 	c->answered++;
-	if (c->r->close_after > 0 && c->answered == c->r->close_after)
+	if (c->r->close_after == 0 || c->answered < c->r->close_after)
+		return false;
+	if (!c->r->is_abrupt) {
 		shutdown(c->fd, SHUT_WR); /* graceful close, no RST */
+		return false;
+	}
+	rconn_close(c); /* as NSD's tcp-query-count does */
+	return true;
 }
 
-static void
+/* Returns true if c was closed. */
+static bool
 rconn_on_query(struct rconn *c, const uint8_t *q, size_t len)
 {
 	struct resp *r = c->r;
@@ -209,26 +241,27 @@ rconn_on_query(struct rconn *c, const uint8_t *q, size_t len)
 
 	r->tcp_queries++;
 	switch (r->tcp_mode) {
-	case T_SILENT: return;
-	case T_BAD_FRAME: tcp_send_framed(c, q, 0); return;
+	case T_SILENT: return false;
+	case T_BAD_FRAME: tcp_send_framed(c, q, 0); return false;
 	case T_ANSWER:
 		if (r->close_after == 0 || c->answered < r->close_after)
-			tcp_answer(c, q, len);
-		return;
+			return tcp_answer(c, q, len);
+		return false;
 	case T_REVERSE:
 		ck_assert_uint_lt(c->npending, MAX_PENDING);
 		c->pending[c->npending] = malloc(len);
 		memcpy(c->pending[c->npending], q, len);
 		c->plen[c->npending++] = len;
 		if (c->npending < r->batch)
-			return;
+			return false;
 		for (i = c->npending; i-- > 0;) {
 			tcp_answer(c, c->pending[i], c->plen[i]);
 			free(c->pending[i]);
 		}
 		c->npending = 0;
-		return;
+		return false;
 	}
+	return false;
 }
 
 static void
@@ -253,7 +286,8 @@ rconn_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	frame_reader_commit(&c->rd, (size_t)n);
 	while (frame_reader_next(&c->rd, &msg, &len) == 1)
-		rconn_on_query(c, msg, len);
+		if (rconn_on_query(c, msg, len))
+			return;
 }
 
 static void
@@ -520,6 +554,50 @@ START_TEST(udp_query_gets_its_answer)
 	ck_assert_uint_eq(t.rtt_reports, 1);
 	ck_assert_uint_eq(t.timeout_reports, 0);
 	ck_assert_uint_gt(t.calls[0].wire_size, 12);
+	/* RFC 6891: OPT with our buffer size; RD off for iteration */
+	ck_assert_uint_eq(t.resp.edns_size, 1232);
+	ck_assert(!t.resp.has_do);
+	ck_assert(!t.resp.has_rd);
+	tctx_close(&t);
+}
+END_TEST
+
+/* A fresh socket per query: the 20 concurrent queries came from 20
+ * kernel-chosen ports. */
+static void
+assert_distinct_ports(const struct resp *r)
+{
+	unsigned i, j;
+
+	for (i = 0; i < r->udp_queries && i < MAX_PENDING; i++) {
+		ck_assert_uint_ne(r->ports[i], 0);
+		for (j = 0; j < i; j++)
+			ck_assert_uint_ne(r->ports[i], r->ports[j]);
+	}
+}
+
+static void
+tune_bufsize(struct upstream_opts *o)
+{
+	o->edns_bufsize = 4096;
+}
+
+START_TEST(edns_flags_follow_the_request)
+{
+	struct tctx t;
+
+	tctx_open(&t, tune_bufsize);
+	ask(&t, "a.example.", UPSTREAM_F_DO | UPSTREAM_F_CD, 2000);
+	run(&t, 5);
+	assert_all_answered(&t, UPSTREAM_UDP);
+	ck_assert_uint_eq(t.resp.edns_size, 4096);
+	ck_assert(t.resp.has_do);
+	ck_assert(t.resp.has_cd);
+	ask(&t, "b.example.", 0, 2000);
+	run(&t, 5);
+	assert_all_answered(&t, UPSTREAM_UDP);
+	ck_assert_uint_eq(t.resp.edns_size, 0); /* no OPT */
+	ck_assert(!t.resp.has_do);
 	tctx_close(&t);
 }
 END_TEST
@@ -540,6 +618,14 @@ START_TEST(truncated_udp_replies_share_one_tcp_connection)
 	ck_assert_uint_eq(st->udp_truncated, 20);
 	ck_assert_uint_eq(st->tcp_conns_opened, 1);
 	ck_assert_uint_eq(st->tcp_replies, 20);
+	ck_assert_uint_eq(t.resp.udp_queries, 20);
+	/* at exit: connections still open count in the figures */
+	upstream_drain(t.u);
+	ck_assert_uint_eq(st->tcp_conns_closed, 1);
+	ck_assert_uint_eq(st->tcp_conn_queries_max, 20);
+	ck_assert_uint_eq(st->tcp_conn_queries_total, 20);
+	upstream_stats_log(t.u);
+	assert_distinct_ports(&t.resp);
 	tctx_close(&t);
 }
 END_TEST
@@ -558,6 +644,25 @@ START_TEST(server_closing_after_3_answers_still_answers_all_20)
 	st = upstream_get_stats(t.u);
 	ck_assert_uint_eq(st->tcp_conns_opened, 7);
 	ck_assert_uint_eq(st->tcp_retried, 17 + 14 + 11 + 8 + 5 + 2);
+	ck_assert_uint_eq(st->tcp_conn_queries_max, 3);
+	tctx_close(&t);
+}
+END_TEST
+
+START_TEST(server_resetting_after_3_answers_still_answers_all_20)
+{
+	struct tctx t;
+	const struct upstream_stats *st;
+
+	tctx_open(&t, NULL);
+	t.resp.close_after = 3;
+	t.resp.is_abrupt = true; /* our next write fails, answers unread */
+	ask_many(&t, 20, UPSTREAM_F_TCP, 5000);
+	run(&t, 10);
+	assert_all_answered(&t, UPSTREAM_TCP);
+	ck_assert_uint_eq(t.resp.tcp_accepted, 7);
+	st = upstream_get_stats(t.u);
+	ck_assert_uint_eq(st->tcp_conns_opened, 7);
 	ck_assert_uint_eq(st->tcp_conn_queries_max, 3);
 	tctx_close(&t);
 }
@@ -848,8 +953,11 @@ upstream_suite(void)
 	tcase_add_test(tp, addresses_compare_by_family_address_and_port);
 	tcase_set_timeout(tn, 30);
 	tcase_add_test(tn, udp_query_gets_its_answer);
+	tcase_add_test(tn, edns_flags_follow_the_request);
 	tcase_add_test(tn, truncated_udp_replies_share_one_tcp_connection);
 	tcase_add_test(tn, server_closing_after_3_answers_still_answers_all_20);
+	tcase_add_test(tn,
+	               server_resetting_after_3_answers_still_answers_all_20);
 	tcase_add_test(tn, out_of_order_tcp_replies_match_their_queries);
 	tcase_add_test(tn, never_answering_udp_server_times_out_in_bound);
 	tcase_add_test(
