@@ -30,8 +30,9 @@
 #define TCP_READ_LEN 16384
 #define TCP_BACKLOG 128
 #define ACCEPT_PER_WAKEUP 16
-#define ACCEPT_RETRY_S 0.5 /* after EMFILE and the like */
-#define BIND_TRIES 16      /* port 0: find a port free on UDP and TCP */
+#define ACCEPT_RETRY_S 0.5    /* after EMFILE and the like */
+#define BIND_TRIES 16         /* port 0: find a port free on UDP and TCP */
+#define TCP_INFLIGHT_MAX 1024 /* queries of one connection being resolved */
 
 /* -- the TCP message reader: two-byte length, then the message -- */
 
@@ -416,10 +417,12 @@ static bool
 conn_wants_read(const struct tcp_conn *c)
 {
 	return c->is_open && !c->is_eof &&
-	       c->out_bytes <= c->l->opts.tcp_out_cap;
+	       c->out_bytes <= c->l->opts.tcp_out_cap &&
+	       c->refs < TCP_INFLIGHT_MAX;
 }
 
-/* Reads while the write queue is under the cap (backpressure). */
+/* Reads while the write queue is under the cap and not too many of its
+ * queries are being resolved (backpressure). */
 static void
 conn_update_read(struct tcp_conn *c)
 {
@@ -789,6 +792,8 @@ listen_finish(struct req *r)
 	req_free(r);
 	if (c != NULL) {
 		conn_check_done(c);
+		if (c->is_open)
+			conn_update_read(c); /* below the in-flight limit */
 		conn_unref(c);
 	}
 }

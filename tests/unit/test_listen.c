@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -626,6 +627,40 @@ START_TEST(stats_print_in_name_value_lines)
 }
 END_TEST
 
+START_TEST(accept_pauses_on_emfile_and_retries)
+{
+	struct listen_opts o = {0};
+	struct tctx ctx;
+	struct reader a;
+	struct rlimit old, low;
+	int fds[64], n = 0, top, i;
+
+	ctx_open(&ctx, MODE_NOW, &o);
+	reader_init(&a, client_socket(&ctx, SOCK_STREAM, 0));
+	/* leave the process no descriptor to accept with */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	top = dup(0);
+	ck_assert_int_ge(top, 0);
+	close(top);
+	low = old;
+	low.rlim_cur = (rlim_t)top + 8;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	ck_assert_int_eq(errno, EMFILE);
+	run_ms(&ctx, 50);
+	ck_assert_uint_eq(listen_tcp_clients(ctx.l), 0);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	/* the retry timer accepts it now */
+	check_tcp_works(&ctx, &a, 9);
+	ck_assert_uint_eq(listen_tcp_clients(ctx.l), 1);
+	close(a.fd);
+	ctx_close(&ctx);
+}
+END_TEST
+
 Suite *
 listen_suite(void)
 {
@@ -645,6 +680,7 @@ listen_suite(void)
 	tcase_add_test(tc, idle_connection_is_closed);
 	tcase_add_test(tc, half_closed_client_still_gets_its_answers);
 	tcase_add_test(tc, reply_after_close_is_discarded_safely);
+	tcase_add_test(tc, accept_pauses_on_emfile_and_retries);
 	tcase_add_test(tc, stats_print_in_name_value_lines);
 	suite_add_tcase(s, tc);
 	return s;
