@@ -661,6 +661,64 @@ START_TEST(accept_pauses_on_emfile_and_retries)
 }
 END_TEST
 
+/* One UDP query to addr (IPv4 or IPv6); returns the reply's ID or -1. */
+static int
+udp_ask(struct tctx *ctx, const struct sockaddr_storage *addr, uint16_t id)
+{
+	socklen_t alen = addr->ss_family == AF_INET
+	                     ? sizeof(struct sockaddr_in)
+	                     : sizeof(struct sockaddr_in6);
+	uint8_t q[64], resp[1500];
+	uint64_t end;
+	ssize_t n = -1;
+	int fd = socket(addr->ss_family, SOCK_DGRAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sendto(fd, q, make_query(q, id), 0,
+	                        (const struct sockaddr *)addr, alen),
+	                 (ssize_t)make_query(q, id));
+	for (end = clock_mono_ms() + WAIT_MS; n < 0 && clock_mono_ms() < end;) {
+		run_ms(ctx, 2);
+		n = recv(fd, resp, sizeof(resp), MSG_DONTWAIT);
+	}
+	close(fd);
+	return n < 12 ? -1 : resp[0] << 8 | resp[1];
+}
+
+START_TEST(ipv4_and_ipv6_addresses_served_together)
+{
+	struct sockaddr_storage addrs[2], v4, v6, to;
+	struct listen_opts o = {0};
+	struct tctx ctx = {0};
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+	socklen_t len;
+	int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (probe < 0)
+		return; /* no IPv6 in this kernel: nothing to test */
+	close(probe);
+	ctx.loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_int_eq(listen_addr_parse("127.0.0.1", 0, &addrs[0]), 0);
+	ck_assert_int_eq(listen_addr_parse("::", 0, &addrs[1]), 0);
+	ck_assert_int_eq(listen_addr_parse("fe80::1", 53, &to), 0);
+	ck_assert_int_eq(listen_addr_parse("not an address", 53, &to), -EINVAL);
+	o.addrs = addrs;
+	o.n_addrs = 2;
+	ck_assert_int_eq(listen_open(&ctx.l, ctx.loop, &o, on_query, &ctx), 0);
+	ck_assert_int_eq(listen_bound_addr(ctx.l, 0, &v4, &len), 0);
+	ck_assert_int_eq(listen_bound_addr(ctx.l, 1, &v6, &len), 0);
+	ck_assert_int_eq(listen_bound_addr(ctx.l, 2, &to, &len), -ENOENT);
+	ck_assert_int_eq(v6.ss_family, AF_INET6);
+	ck_assert_int_eq(udp_ask(&ctx, &v4, 41), 41);
+	/* and the IPv6 wildcard answers over ::1 */
+	memcpy(&to, &v6, sizeof(to));
+	sin6->sin6_addr = in6addr_loopback;
+	ck_assert_int_eq(udp_ask(&ctx, &to, 61), 61);
+	listen_close(ctx.l);
+	ev_loop_destroy(ctx.loop);
+}
+END_TEST
+
 Suite *
 listen_suite(void)
 {
@@ -681,6 +739,7 @@ listen_suite(void)
 	tcase_add_test(tc, half_closed_client_still_gets_its_answers);
 	tcase_add_test(tc, reply_after_close_is_discarded_safely);
 	tcase_add_test(tc, accept_pauses_on_emfile_and_retries);
+	tcase_add_test(tc, ipv4_and_ipv6_addresses_served_together);
 	tcase_add_test(tc, stats_print_in_name_value_lines);
 	suite_add_tcase(s, tc);
 	return s;
