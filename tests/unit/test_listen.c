@@ -319,6 +319,41 @@ START_TEST(udp_query_is_answered)
 }
 END_TEST
 
+START_TEST(udp_burst_is_answered_in_batches)
+{
+	struct listen_opts o = {0};
+	struct tctx ctx;
+	uint8_t q[64], resp[1500];
+	bool seen[200] = {false};
+	int fd, i, got = 0, rcvbuf = 1 << 20;
+	uint64_t end;
+	ssize_t n;
+
+	ctx_open(&ctx, MODE_NOW, &o);
+	fd = client_socket(&ctx, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	for (i = 0; i < 200; i++) /* more than one recvmmsg batch */
+		send_all(fd, q, make_query(q, (uint16_t)i));
+	for (end = clock_mono_ms() + WAIT_MS;
+	     got < 200 && clock_mono_ms() < end;) {
+		run_ms(&ctx, 2);
+		while ((n = recv(fd, resp, sizeof(resp), MSG_DONTWAIT)) > 0) {
+			int id = resp[0] << 8 | resp[1];
+
+			ck_assert_int_lt(id, 200);
+			ck_assert(!seen[id]);
+			seen[id] = true;
+			got++;
+		}
+	}
+	ck_assert_int_eq(got, 200);
+	ck_assert_uint_eq(ctx.st.queries[STATS_UDP], 200);
+	ck_assert_uint_eq(ctx.st.dropped, 0);
+	close(fd);
+	ctx_close(&ctx);
+}
+END_TEST
+
 START_TEST(udp_reply_from_wildcard_bind_comes_from_query_address)
 {
 	struct sockaddr_storage any, bound;
@@ -727,6 +762,7 @@ listen_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, udp_query_is_answered);
+	tcase_add_test(tc, udp_burst_is_answered_in_batches);
 	tcase_add_test(tc,
 	               udp_reply_from_wildcard_bind_comes_from_query_address);
 	tcase_add_test(tc, tcp_pipelined_queries_all_answered_out_of_order);
