@@ -534,7 +534,9 @@ conn_flush(struct tcp_conn *c)
 {
 	while (c->out_head != NULL) {
 		struct outbuf *o = c->out_head;
-		ssize_t n = write(c->fd, o->data + o->off, o->len - o->off);
+		/* MSG_NOSIGNAL: a client gone is an error code, not SIGPIPE */
+		ssize_t n = send(c->fd, o->data + o->off, o->len - o->off,
+		                 MSG_NOSIGNAL);
 
 		if (n < 0 &&
 		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))

@@ -494,6 +494,11 @@ START_TEST(client_that_never_reads_does_not_stop_others)
 	send_all(a.fd, frames, len);
 	run_ms(&ctx, 50);
 	ck_assert_int_eq(ctx.reply_errors, 0);
+	ck_assert_int_eq(ctx.queries, 200);
+	/* its output is over the cap: its further queries are not read */
+	send_all(a.fd, frames, 10 * make_frame(frames, 0));
+	run_ms(&ctx, 50);
+	ck_assert_int_eq(ctx.queries, 200);
 	/* b keeps working, past a's idle timeout, while a is stuck */
 	end = clock_mono_ms() + 1000;
 	for (i = 0; clock_mono_ms() < end; i++) {
@@ -754,6 +759,34 @@ START_TEST(ipv4_and_ipv6_addresses_served_together)
 }
 END_TEST
 
+START_TEST(client_gone_before_replies_raises_no_sigpipe)
+{
+	struct listen_opts o = {0};
+	struct tctx ctx;
+	uint8_t frames[200];
+	uint64_t end;
+	size_t len;
+	int fd;
+
+	ctx_open(&ctx, MODE_DELAYED, &o);
+	fd = client_socket(&ctx, SOCK_STREAM, 0);
+	len = make_frame(frames, 90); /* answered after 10, 30, 60 ms */
+	len += make_frame(frames + len, 70);
+	len += make_frame(frames + len, 40);
+	send_all(fd, frames, len);
+	close(fd); /* the first reply meets a reset, the next a dead pipe */
+	end = clock_mono_ms() + WAIT_MS;
+	while (ctx.queries < 3 && clock_mono_ms() < end)
+		run_ms(&ctx, 2);
+	while (ctx.pending > 0 && clock_mono_ms() < end)
+		run_ms(&ctx, 5);
+	ck_assert_int_eq(ctx.queries, 3);
+	ck_assert_int_eq(ctx.pending, 0);
+	ck_assert_uint_eq(listen_tcp_clients(ctx.l), 0);
+	ctx_close(&ctx);
+}
+END_TEST
+
 Suite *
 listen_suite(void)
 {
@@ -774,6 +807,7 @@ listen_suite(void)
 	tcase_add_test(tc, idle_connection_is_closed);
 	tcase_add_test(tc, half_closed_client_still_gets_its_answers);
 	tcase_add_test(tc, reply_after_close_is_discarded_safely);
+	tcase_add_test(tc, client_gone_before_replies_raises_no_sigpipe);
 	tcase_add_test(tc, accept_pauses_on_emfile_and_retries);
 	tcase_add_test(tc, ipv4_and_ipv6_addresses_served_together);
 	tcase_add_test(tc, stats_print_in_name_value_lines);
