@@ -20,6 +20,16 @@
 
 #include <ev.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() 0
+#endif
+
 #include "dns/pkt.h"
 #include "resolver/answer.h"
 #include "resolver/stats.h"
@@ -693,6 +703,12 @@ START_TEST(accept_pauses_on_emfile_and_retries)
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	if (UNDER_VALGRIND()) {
+		/* valgrind enforces the limit itself, closing what the
+		 * kernel accepted: that client is gone, a new one must work */
+		close(a.fd);
+		reader_init(&a, client_socket(&ctx, SOCK_STREAM, 0));
+	}
 	/* the retry timer accepts it now */
 	check_tcp_works(&ctx, &a, 9);
 	ck_assert_uint_eq(listen_tcp_clients(ctx.l), 1);
