@@ -201,8 +201,12 @@ pkt_query_parse(const uint8_t *wire, size_t len, struct pkt_query *out)
 	if (len < PKT_HDR_LEN || (wire[2] & HDR_QR) != 0)
 		return PKT_DROP;
 	parse_header(wire, out);
-	if (out->opcode != 0)
+	if (out->opcode != 0) {
+		/* echo the question when there is a readable one */
+		if (get16(wire + 4) == 1)
+			(void)parse_question(&r, out);
 		return PKT_NOTIMP;
+	}
 	if (get16(wire + 4) != 1 || parse_question(&r, out) < 0)
 		return PKT_FORMERR;
 	if (scan_section(&r, get16(wire + 6), false, out) < 0 ||

@@ -27,11 +27,13 @@
 #define UDP_BATCH 32      /* datagrams per recvmmsg */
 #define UDP_BATCHES_MAX 4 /* batches per wakeup, to let TCP in */
 #define UDP_BUF_LEN 4096  /* larger queries are dropped as truncated */
+#define UDP_TX_SLOT 4096  /* larger replies are sent one by one */
 #define TCP_READ_LEN 16384
 #define TCP_BACKLOG 128
 #define ACCEPT_PER_WAKEUP 16
-#define ACCEPT_RETRY_S 0.5 /* after EMFILE and the like */
-#define BIND_TRIES 16      /* port 0: find a port free on UDP and TCP */
+#define ACCEPT_RETRY_S 0.5    /* after EMFILE and the like */
+#define BIND_TRIES 16         /* port 0: find a port free on UDP and TCP */
+#define TCP_INFLIGHT_MAX 1024 /* queries of one connection being resolved */
 
 /* -- the TCP message reader: two-byte length, then the message -- */
 
@@ -145,6 +147,21 @@ struct udp_rx {
 	uint8_t data[UDP_BATCH][UDP_BUF_LEN];
 };
 
+/* Replies made while a receive batch is handled go out together with one
+ * sendmmsg (HAVE_SENDMMSG); later ones are sent at once. */
+struct udp_tx {
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage to[UDP_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl[UDP_BATCH];
+	uint8_t data[UDP_BATCH][UDP_TX_SLOT];
+	struct lsock *sock; /* borrowed: the socket being read, or NULL */
+	unsigned int n;
+};
+
 struct listen {
 	struct ev_loop *loop;    /* borrowed */
 	struct listen_opts opts; /* addrs not kept */
@@ -156,6 +173,7 @@ struct listen {
 	size_t n_conns;
 	ev_timer accept_retry;
 	struct udp_rx *rx;  /* owned */
+	struct udp_tx *tx;  /* owned */
 	size_t outstanding; /* requests handed out, not completed */
 	bool is_closed;
 };
@@ -335,6 +353,41 @@ udp_handle(struct lsock *s, struct mmsghdr *m)
 	req_dispatch(r);
 }
 
+/* Sends the replies queued during a receive batch. */
+static void
+udp_flush(struct listen *l)
+{
+	struct udp_tx *tx = l->tx;
+	unsigned int sent = 0;
+	int n;
+
+	while (sent < tx->n && !l->is_closed) {
+#ifdef HAVE_SENDMMSG
+		n = sendmmsg(tx->sock->fd, tx->msgs + sent, tx->n - sent,
+		             MSG_DONTWAIT);
+#else
+		n = -1;
+		errno = ENOSYS;
+#endif
+		if (n > 0) {
+			sent += (unsigned int)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* EAGAIN drops the rest (clients retry); another error is
+		 * the first message's own: skip it */
+		count_dropped(l);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			while (++sent < tx->n)
+				count_dropped(l);
+			break;
+		}
+		sent++;
+	}
+	tx->n = 0;
+}
+
 static void
 listen_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -350,8 +403,11 @@ listen_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 		n = udp_recv_batch(s->fd, l->rx);
 		if (n <= 0)
 			break; /* EAGAIN, or an ICMP error: try next time */
+		l->tx->sock = s;
 		for (i = 0; i < n && !l->is_closed; i++)
 			udp_handle(s, &l->rx->msgs[i]);
+		udp_flush(l);
+		l->tx->sock = NULL;
 		if (n < UDP_BATCH || l->is_closed)
 			break;
 	}
@@ -389,6 +445,28 @@ udp_set_src(struct req *r, struct msghdr *mh, char *ctl, size_t ctl_len)
 	}
 }
 
+#ifdef HAVE_SENDMMSG
+/* Queues a reply for udp_flush(). */
+static void
+udp_queue(struct req *r, const uint8_t *wire, size_t len)
+{
+	struct udp_tx *tx = r->l->tx;
+	unsigned int i = tx->n++;
+	struct msghdr *mh = &tx->msgs[i].msg_hdr;
+
+	memcpy(tx->data[i], wire, len);
+	tx->iov[i].iov_base = tx->data[i];
+	tx->iov[i].iov_len = len;
+	memcpy(&tx->to[i], &r->pub.client, r->pub.client_len);
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &tx->to[i];
+	mh->msg_namelen = r->pub.client_len;
+	mh->msg_iov = &tx->iov[i];
+	mh->msg_iovlen = 1;
+	udp_set_src(r, mh, tx->ctl[i].buf, sizeof(tx->ctl[i].buf));
+}
+#endif
+
 static int
 udp_reply(struct req *r, const uint8_t *wire, size_t len)
 {
@@ -399,6 +477,14 @@ udp_reply(struct req *r, const uint8_t *wire, size_t len)
 	struct iovec iov = {(void *)wire, len};
 	struct msghdr mh = {0};
 
+#ifdef HAVE_SENDMMSG
+	if (r->l->tx->sock == r->sock && len <= UDP_TX_SLOT) {
+		if (r->l->tx->n == UDP_BATCH)
+			udp_flush(r->l);
+		udp_queue(r, wire, len);
+		return 0;
+	}
+#endif
 	mh.msg_name = &r->pub.client;
 	mh.msg_namelen = r->pub.client_len;
 	mh.msg_iov = &iov;
@@ -416,10 +502,12 @@ static bool
 conn_wants_read(const struct tcp_conn *c)
 {
 	return c->is_open && !c->is_eof &&
-	       c->out_bytes <= c->l->opts.tcp_out_cap;
+	       c->out_bytes <= c->l->opts.tcp_out_cap &&
+	       c->refs < TCP_INFLIGHT_MAX;
 }
 
-/* Reads while the write queue is under the cap (backpressure). */
+/* Reads while the write queue is under the cap and not too many of its
+ * queries are being resolved (backpressure). */
 static void
 conn_update_read(struct tcp_conn *c)
 {
@@ -446,7 +534,9 @@ conn_flush(struct tcp_conn *c)
 {
 	while (c->out_head != NULL) {
 		struct outbuf *o = c->out_head;
-		ssize_t n = write(c->fd, o->data + o->off, o->len - o->off);
+		/* MSG_NOSIGNAL: a client gone is an error code, not SIGPIPE */
+		ssize_t n = send(c->fd, o->data + o->off, o->len - o->off,
+		                 MSG_NOSIGNAL);
 
 		if (n < 0 &&
 		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -789,6 +879,8 @@ listen_finish(struct req *r)
 	req_free(r);
 	if (c != NULL) {
 		conn_check_done(c);
+		if (c->is_open)
+			conn_update_read(c); /* below the in-flight limit */
 		conn_unref(c);
 	}
 }
@@ -987,7 +1079,8 @@ listen_open(struct listen **out, struct ev_loop *loop,
 	ev_init(&l->accept_retry, listen_accept_retry_cb);
 	l->socks = calloc(2 * opts->n_addrs, sizeof(*l->socks));
 	l->rx = malloc(sizeof(*l->rx));
-	if (l->socks == NULL || l->rx == NULL) {
+	l->tx = calloc(1, sizeof(*l->tx));
+	if (l->socks == NULL || l->rx == NULL || l->tx == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -1010,6 +1103,7 @@ listen_free(struct listen *l)
 {
 	free(l->socks);
 	free(l->rx);
+	free(l->tx);
 	free(l);
 }
 

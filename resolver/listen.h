@@ -14,6 +14,14 @@
  * of clients. It does not parse DNS beyond the TCP length prefix, and it
  * does not check ACLs.
  *
+ * TCP timeouts (RFC 7766 s6.2.3, RFC 7828): a connection is idle when no
+ * query of it is being resolved and no reply waits; it is closed after
+ * tcp_idle_ms idle, the value the caller advertises in edns-tcp-keepalive
+ * (listen_req.tcp_idle_ms), so the advertised timeout is the one kept. A
+ * client that stops reading is no longer read once more than tcp_out_cap
+ * reply bytes wait for it, and is closed when its output has not moved
+ * for tcp_idle_ms. A zero-length frame closes that connection only.
+ *
  * Request lifetime: on_query receives a request that the caller then owns;
  * it must call exactly one of listen_reply() or listen_drop() on it,
  * immediately or later from the loop, and that call frees it. A request

@@ -14,10 +14,21 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <ev.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() 0
+#endif
 
 #include "dns/pkt.h"
 #include "resolver/answer.h"
@@ -318,6 +329,41 @@ START_TEST(udp_query_is_answered)
 }
 END_TEST
 
+START_TEST(udp_burst_is_answered_in_batches)
+{
+	struct listen_opts o = {0};
+	struct tctx ctx;
+	uint8_t q[64], resp[1500];
+	bool seen[200] = {false};
+	int fd, i, got = 0, rcvbuf = 1 << 20;
+	uint64_t end;
+	ssize_t n;
+
+	ctx_open(&ctx, MODE_NOW, &o);
+	fd = client_socket(&ctx, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	for (i = 0; i < 200; i++) /* more than one recvmmsg batch */
+		send_all(fd, q, make_query(q, (uint16_t)i));
+	for (end = clock_mono_ms() + WAIT_MS;
+	     got < 200 && clock_mono_ms() < end;) {
+		run_ms(&ctx, 2);
+		while ((n = recv(fd, resp, sizeof(resp), MSG_DONTWAIT)) > 0) {
+			int id = resp[0] << 8 | resp[1];
+
+			ck_assert_int_lt(id, 200);
+			ck_assert(!seen[id]);
+			seen[id] = true;
+			got++;
+		}
+	}
+	ck_assert_int_eq(got, 200);
+	ck_assert_uint_eq(ctx.st.queries[STATS_UDP], 200);
+	ck_assert_uint_eq(ctx.st.dropped, 0);
+	close(fd);
+	ctx_close(&ctx);
+}
+END_TEST
+
 START_TEST(udp_reply_from_wildcard_bind_comes_from_query_address)
 {
 	struct sockaddr_storage any, bound;
@@ -458,6 +504,11 @@ START_TEST(client_that_never_reads_does_not_stop_others)
 	send_all(a.fd, frames, len);
 	run_ms(&ctx, 50);
 	ck_assert_int_eq(ctx.reply_errors, 0);
+	ck_assert_int_eq(ctx.queries, 200);
+	/* its output is over the cap: its further queries are not read */
+	send_all(a.fd, frames, 10 * make_frame(frames, 0));
+	run_ms(&ctx, 50);
+	ck_assert_int_eq(ctx.queries, 200);
 	/* b keeps working, past a's idle timeout, while a is stuck */
 	end = clock_mono_ms() + 1000;
 	for (i = 0; clock_mono_ms() < end; i++) {
@@ -626,6 +677,132 @@ START_TEST(stats_print_in_name_value_lines)
 }
 END_TEST
 
+START_TEST(accept_pauses_on_emfile_and_retries)
+{
+	struct listen_opts o = {0};
+	struct tctx ctx;
+	struct reader a;
+	struct rlimit old, low;
+	int fds[64], n = 0, top, i;
+
+	ctx_open(&ctx, MODE_NOW, &o);
+	reader_init(&a, client_socket(&ctx, SOCK_STREAM, 0));
+	/* leave the process no descriptor to accept with */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	top = dup(0);
+	ck_assert_int_ge(top, 0);
+	close(top);
+	low = old;
+	low.rlim_cur = (rlim_t)top + 8;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	ck_assert_int_eq(errno, EMFILE);
+	run_ms(&ctx, 50);
+	ck_assert_uint_eq(listen_tcp_clients(ctx.l), 0);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	if (UNDER_VALGRIND()) {
+		/* valgrind enforces the limit itself, closing what the
+		 * kernel accepted: that client is gone, a new one must work */
+		close(a.fd);
+		reader_init(&a, client_socket(&ctx, SOCK_STREAM, 0));
+	}
+	/* the retry timer accepts it now */
+	check_tcp_works(&ctx, &a, 9);
+	ck_assert_uint_eq(listen_tcp_clients(ctx.l), 1);
+	close(a.fd);
+	ctx_close(&ctx);
+}
+END_TEST
+
+/* One UDP query to addr (IPv4 or IPv6); returns the reply's ID or -1. */
+static int
+udp_ask(struct tctx *ctx, const struct sockaddr_storage *addr, uint16_t id)
+{
+	socklen_t alen = addr->ss_family == AF_INET
+	                     ? sizeof(struct sockaddr_in)
+	                     : sizeof(struct sockaddr_in6);
+	uint8_t q[64], resp[1500];
+	uint64_t end;
+	ssize_t n = -1;
+	int fd = socket(addr->ss_family, SOCK_DGRAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sendto(fd, q, make_query(q, id), 0,
+	                        (const struct sockaddr *)addr, alen),
+	                 (ssize_t)make_query(q, id));
+	for (end = clock_mono_ms() + WAIT_MS; n < 0 && clock_mono_ms() < end;) {
+		run_ms(ctx, 2);
+		n = recv(fd, resp, sizeof(resp), MSG_DONTWAIT);
+	}
+	close(fd);
+	return n < 12 ? -1 : resp[0] << 8 | resp[1];
+}
+
+START_TEST(ipv4_and_ipv6_addresses_served_together)
+{
+	struct sockaddr_storage addrs[2], v4, v6, to;
+	struct listen_opts o = {0};
+	struct tctx ctx = {0};
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+	socklen_t len;
+	int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (probe < 0)
+		return; /* no IPv6 in this kernel: nothing to test */
+	close(probe);
+	ctx.loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_int_eq(listen_addr_parse("127.0.0.1", 0, &addrs[0]), 0);
+	ck_assert_int_eq(listen_addr_parse("::", 0, &addrs[1]), 0);
+	ck_assert_int_eq(listen_addr_parse("fe80::1", 53, &to), 0);
+	ck_assert_int_eq(listen_addr_parse("not an address", 53, &to), -EINVAL);
+	o.addrs = addrs;
+	o.n_addrs = 2;
+	ck_assert_int_eq(listen_open(&ctx.l, ctx.loop, &o, on_query, &ctx), 0);
+	ck_assert_int_eq(listen_bound_addr(ctx.l, 0, &v4, &len), 0);
+	ck_assert_int_eq(listen_bound_addr(ctx.l, 1, &v6, &len), 0);
+	ck_assert_int_eq(listen_bound_addr(ctx.l, 2, &to, &len), -ENOENT);
+	ck_assert_int_eq(v6.ss_family, AF_INET6);
+	ck_assert_int_eq(udp_ask(&ctx, &v4, 41), 41);
+	/* and the IPv6 wildcard answers over ::1 */
+	memcpy(&to, &v6, sizeof(to));
+	sin6->sin6_addr = in6addr_loopback;
+	ck_assert_int_eq(udp_ask(&ctx, &to, 61), 61);
+	listen_close(ctx.l);
+	ev_loop_destroy(ctx.loop);
+}
+END_TEST
+
+START_TEST(client_gone_before_replies_raises_no_sigpipe)
+{
+	struct listen_opts o = {0};
+	struct tctx ctx;
+	uint8_t frames[200];
+	uint64_t end;
+	size_t len;
+	int fd;
+
+	ctx_open(&ctx, MODE_DELAYED, &o);
+	fd = client_socket(&ctx, SOCK_STREAM, 0);
+	len = make_frame(frames, 90); /* answered after 10, 30, 60 ms */
+	len += make_frame(frames + len, 70);
+	len += make_frame(frames + len, 40);
+	send_all(fd, frames, len);
+	close(fd); /* the first reply meets a reset, the next a dead pipe */
+	end = clock_mono_ms() + WAIT_MS;
+	while (ctx.queries < 3 && clock_mono_ms() < end)
+		run_ms(&ctx, 2);
+	while (ctx.pending > 0 && clock_mono_ms() < end)
+		run_ms(&ctx, 5);
+	ck_assert_int_eq(ctx.queries, 3);
+	ck_assert_int_eq(ctx.pending, 0);
+	ck_assert_uint_eq(listen_tcp_clients(ctx.l), 0);
+	ctx_close(&ctx);
+}
+END_TEST
+
 Suite *
 listen_suite(void)
 {
@@ -634,6 +811,7 @@ listen_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, udp_query_is_answered);
+	tcase_add_test(tc, udp_burst_is_answered_in_batches);
 	tcase_add_test(tc,
 	               udp_reply_from_wildcard_bind_comes_from_query_address);
 	tcase_add_test(tc, tcp_pipelined_queries_all_answered_out_of_order);
@@ -645,6 +823,9 @@ listen_suite(void)
 	tcase_add_test(tc, idle_connection_is_closed);
 	tcase_add_test(tc, half_closed_client_still_gets_its_answers);
 	tcase_add_test(tc, reply_after_close_is_discarded_safely);
+	tcase_add_test(tc, client_gone_before_replies_raises_no_sigpipe);
+	tcase_add_test(tc, accept_pauses_on_emfile_and_retries);
+	tcase_add_test(tc, ipv4_and_ipv6_addresses_served_together);
 	tcase_add_test(tc, stats_print_in_name_value_lines);
 	suite_add_tcase(s, tc);
 	return s;

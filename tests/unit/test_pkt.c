@@ -169,6 +169,8 @@ START_TEST(other_opcode_is_notimp)
 	ck_assert_int_eq(parse(&m, &q), PKT_NOTIMP);
 	ck_assert_uint_eq(q.id, 0x1234);
 	ck_assert_uint_eq(q.opcode, 4);
+	ck_assert(q.has_question); /* echoed in the NOTIMP */
+	ck_assert_uint_eq(q.qtype, LDNS_RR_TYPE_A);
 	/* header alone, no question: still NOTIMP */
 	ck_assert_int_eq(pkt_query_parse(m.w, 12, &q), PKT_NOTIMP);
 }
