@@ -1,0 +1,58 @@
+#!/bin/sh
+# cairnd resolving the lab hierarchy from its root hints: every lab case
+# over UDP and TCP, a second pass answered from the cache, the cache seen
+# by cairn-dump while cairnd runs, and a restart with every authority
+# stopped answering from the persisted cache with TTLs that kept counting.
+set -u
+. "$top_srcdir/tests/lab/lib.sh"
+command -v dig >/dev/null 2>&1 || exit 77
+lab_up
+cairnd_start || lab_finish
+
+cases=$top_srcdir/tests/lab/cases
+"$top_srcdir/tests/lab/run-cases" "$LAB_RUN" "$cases" "$SERVER@$PORT" \
+	>"$LAB_RUN/pass1" 2>&1 || fail "cold pass: $(grep -A2 FAIL "$LAB_RUN/pass1")"
+tail -1 "$LAB_RUN/pass1"
+
+# The same cases again: now from the cache, same answers.
+"$top_srcdir/tests/lab/run-cases" "$LAB_RUN" "$cases" "$SERVER@$PORT" \
+	>"$LAB_RUN/pass2" 2>&1 || fail "cached pass: $(grep -A2 FAIL "$LAB_RUN/pass2")"
+tail -1 "$LAB_RUN/pass2"
+
+# cairn-dump reads the cache while cairnd runs.
+dump=$top_builddir/cairn-dump
+"$dump" -n www.example.test. -t A "$LAB_RUN/cairnd/cache.mdb" >"$LAB_RUN/dump" 2>&1 ||
+	fail "cairn-dump failed: $(cat "$LAB_RUN/dump")"
+grep -q '^www\.example\.test\..*IN[[:space:]]*A[[:space:]]*192\.0\.2\.1' "$LAB_RUN/dump" ||
+	fail "cairn-dump does not show www.example.test A: $(cat "$LAB_RUN/dump")"
+
+ttl_of() { # ttl_of NAME TYPE -> TTL of the first answer record
+	query "$1" "$2"
+	awk '$1 !~ /^;/ && NF >= 5 { print $2; exit }' "$LAB_RUN/last"
+}
+before=$(ttl_of www.example.test. A)
+[ -n "$before" ] || fail "no TTL for www.example.test A"
+
+# Restart with every authority down: answers come from the disk cache.
+cairnd_stop
+"$LAB_SRC/down" "$LAB_RUN" >/dev/null 2>&1
+sleep 3
+"$top_builddir/cairnd" -f -c "$LAB_RUN/cairnd/cairnd.conf" \
+	>>"$LAB_RUN/cairnd/cairnd.log" 2>&1 &
+echo $! >"$LAB_RUN/cairnd/cairnd.pid"
+i=0
+until dig @"$SERVER" -p "$PORT" +time=1 +tries=1 localhost. A >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { fail "cairnd did not restart"; break; }
+	sleep 0.1
+done
+expect_case www.example.test. A NOERROR \
+	"www.example.test. A 192.0.2.1 | www.example.test. A 192.0.2.2"
+expect_case nx.example.test. A NXDOMAIN -
+after=$(ttl_of www.example.test. A)
+if [ -z "$after" ] || [ "$after" -gt $((before - 3)) ]; then
+	fail "TTL did not count down across the restart: $before then ${after:-none}"
+fi
+echo "ttl before restart $before, after $after"
+cairnd_stop
+lab_finish
