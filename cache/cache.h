@@ -124,7 +124,8 @@ struct cache_rrset {
 
 /*
  * Looks up (name, type, class). On success fills *out with deep copies
- * the caller releases with cache_rrset_clear(). Returns 0, -ENOENT on a
+ * the caller releases with cache_rrset_clear(); their owner is name as
+ * passed (its case kept). Returns 0, -ENOENT on a
  * miss (including a negative entry and, without CACHE_ALLOW_STALE, an
  * expired one), -ENOMEM.
  */
@@ -170,7 +171,10 @@ enum cache_neg_kind {
  * Stores a negative answer for name: NXDOMAIN if type is 0, else NODATA
  * for type. soa is the SOA of the authority section (borrowed); the TTL
  * is min(SOA TTL, SOA MINIMUM) capped at max_neg_ttl_s (RFC 2308 s5).
- * Returns 0, -EINVAL if soa is not an SOA, -EROFS.
+ * It replaces whatever the cache held for that key (negative answers come
+ * from the zone's servers) and is stored at RANK_AUTH_AUTHORITY, so only
+ * answer-section data replaces it while fresh. Returns 0, -EINVAL if soa
+ * is not an SOA, -EROFS.
  */
 int cache_neg_put(struct cache *c, const ldns_rdf *name, uint16_t type,
                   uint16_t class, const ldns_rr *soa, time_t now);
