@@ -187,7 +187,9 @@ void upstream_stats_log(const struct upstream *u);
 /*
  * True if reply answers query, both in wire format: same ID, QR set,
  * one question equal to the query's (type, class, and the name compared
- * case-insensitively, or byte for byte when exact_case, for 0x20).
+ * case-insensitively, or byte for byte when exact_case, for 0x20); or,
+ * with the same ID and QR, a bare 12-byte error header (rcode other than
+ * NOERROR/NXDOMAIN, all counts 0), as EDNS-intolerant servers send.
  * Pure; shared with tcp_pool.c.
  */
 bool upstream_reply_matches(const uint8_t *reply, size_t reply_len,
