@@ -83,6 +83,7 @@ struct upstream_result {
 /*
  * Called exactly once per request not cancelled, from the loop, never
  * from inside upstream_query(). The request is freed after it returns.
+ * It may start or cancel other requests, but not free the upstream.
  */
 typedef void upstream_done_fn(void *arg, struct upstream_result *res);
 
