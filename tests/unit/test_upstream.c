@@ -628,7 +628,9 @@ START_TEST(outgoing_interface_is_the_source_address)
 	ask(&t, "b.example.", UPSTREAM_F_TCP, 2000);
 	run(&t, 5);
 	ck_assert_uint_eq(t.done, 2);
-	ck_assert(t.calls[0].is_right_answer && t.calls[1].is_right_answer);
+	ck_assert_msg(t.calls[0].is_right_answer && t.calls[1].is_right_answer,
+	              "%s %s", upstream_status_str(t.calls[0].status),
+	              upstream_status_str(t.calls[1].status));
 	ck_assert_int_eq(t.calls[0].transport, UPSTREAM_UDP);
 	ck_assert_int_eq(t.calls[1].transport, UPSTREAM_TCP);
 	inet_ntop(AF_INET, &t.resp.udp_from, buf, sizeof(buf));
