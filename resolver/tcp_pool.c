@@ -1023,8 +1023,14 @@ tcp_pool_send(struct tcp_pool *p, const struct sockaddr_storage *server,
 		query_fail_async(q, -ENOMEM);
 		return q;
 	}
-	if (source != NULL && source->ss_family == server->ss_family)
+	if (source != NULL && source->ss_family == server->ss_family) {
 		a->source = *source;
+		/* the address only: the kernel picks the port */
+		if (a->source.ss_family == AF_INET)
+			((struct sockaddr_in *)&a->source)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&a->source)->sin6_port = 0;
+	}
 	tcp_auth_enqueue(a, q);
 	auth_dispatch(a);
 	return q;

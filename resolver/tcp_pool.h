@@ -79,10 +79,10 @@ void tcp_pool_free(struct tcp_pool *p);
 
 /*
  * Sends the DNS message wire (len bytes, copied; its ID is replaced by
- * one unique on the connection) to server, from source if not NULL
- * (port 0), and calls cb once within timeout_ms. Returns the query for
- * tcp_pool_cancel() (valid until cb runs), NULL when out of memory (no
- * callback then).
+ * one unique on the connection) to server, from source's address if not
+ * NULL (its port is ignored), and calls cb once within timeout_ms. Returns the
+ * query for tcp_pool_cancel() (valid until cb runs), NULL when out of memory
+ * (no callback then).
  */
 struct tcp_query *
 tcp_pool_send(struct tcp_pool *p, const struct sockaddr_storage *server,

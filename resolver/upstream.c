@@ -270,6 +270,25 @@ names_equal(const uint8_t *a, const uint8_t *b, size_t n, bool exact_case)
 	return true;
 }
 
+/*
+ * An error reply without question and without records: some servers
+ * answer FORMERR (EDNS intolerance), NOTIMP or REFUSED so. It carries no
+ * data to poison a cache with, and the caller must see it to fall back.
+ */
+static bool
+is_bare_error(const uint8_t *reply, size_t len)
+{
+	unsigned rcode = reply[3] & 0x0fu;
+	size_t i;
+
+	if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN)
+		return false;
+	for (i = 4; i < DNS_HEADER_LEN; i++)
+		if (reply[i] != 0)
+			return false; /* QD, AN, NS and AR counts all zero */
+	return len == DNS_HEADER_LEN;
+}
+
 bool
 upstream_reply_matches(const uint8_t *reply, size_t reply_len,
                        const uint8_t *query, size_t query_len, bool exact_case)
@@ -282,6 +301,8 @@ upstream_reply_matches(const uint8_t *reply, size_t reply_len,
 		return false;
 	if (!(reply[2] & DNS_FLAG_QR))
 		return false;
+	if (is_bare_error(reply, reply_len))
+		return true;
 	/* RFC 1035 s4.1.1: exactly one question, echoed */
 	if (reply[4] != 0 || reply[5] != 1)
 		return false;

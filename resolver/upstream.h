@@ -83,6 +83,7 @@ struct upstream_result {
 /*
  * Called exactly once per request not cancelled, from the loop, never
  * from inside upstream_query(). The request is freed after it returns.
+ * It may start or cancel other requests, but not free the upstream.
  */
 typedef void upstream_done_fn(void *arg, struct upstream_result *res);
 
@@ -187,7 +188,9 @@ void upstream_stats_log(const struct upstream *u);
 /*
  * True if reply answers query, both in wire format: same ID, QR set,
  * one question equal to the query's (type, class, and the name compared
- * case-insensitively, or byte for byte when exact_case, for 0x20).
+ * case-insensitively, or byte for byte when exact_case, for 0x20); or,
+ * with the same ID and QR, a bare 12-byte error header (rcode other than
+ * NOERROR/NXDOMAIN, all counts 0), as EDNS-intolerant servers send.
  * Pure; shared with tcp_pool.c.
  */
 bool upstream_reply_matches(const uint8_t *reply, size_t reply_len,

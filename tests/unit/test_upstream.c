@@ -56,7 +56,8 @@ struct resp {
 	char last_qname[256];
 	uint16_t edns_size; /* of the last UDP query, 0: no OPT */
 	bool has_do, has_rd, has_cd;
-	uint16_t ports[MAX_PENDING]; /* UDP source ports seen */
+	uint16_t ports[MAX_PENDING];       /* UDP source ports seen */
+	struct in_addr udp_from, tcp_from; /* last peers */
 	ev_io udp_w, accept_w;
 	struct rconn *conns;
 };
@@ -111,6 +112,7 @@ note_udp_query(struct resp *r, const uint8_t *q, size_t len,
 {
 	ldns_pkt *p = NULL;
 
+	r->udp_from = ((const struct sockaddr_in *)from)->sin_addr;
 	if (r->udp_queries < MAX_PENDING)
 		r->ports[r->udp_queries] =
 		    ntohs(((const struct sockaddr_in *)from)->sin_port);
@@ -295,12 +297,16 @@ resp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct resp *r = container_of(w, struct resp, accept_w);
 	struct rconn *c;
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
 	int fd;
 
 	(void)revents;
-	fd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(r->lfd, (struct sockaddr *)&peer, &plen,
+	             SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	r->tcp_from = peer.sin_addr;
 	r->tcp_accepted++;
 	c = calloc(1, sizeof(*c));
 	c->r = r;
@@ -598,6 +604,40 @@ START_TEST(edns_flags_follow_the_request)
 	assert_all_answered(&t, UPSTREAM_UDP);
 	ck_assert_uint_eq(t.resp.edns_size, 0); /* no OPT */
 	ck_assert(!t.resp.has_do);
+	tctx_close(&t);
+}
+END_TEST
+
+static void
+tune_source(struct upstream_opts *o)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&o->source4;
+
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(53); /* ignored: the port is always random */
+	inet_pton(AF_INET, "127.0.0.2", &sin->sin_addr);
+}
+
+START_TEST(outgoing_interface_is_the_source_address)
+{
+	struct tctx t;
+	char buf[INET_ADDRSTRLEN];
+
+	tctx_open(&t, tune_source);
+	ask(&t, "a.example.", 0, 2000);
+	ask(&t, "b.example.", UPSTREAM_F_TCP, 2000);
+	run(&t, 5);
+	ck_assert_uint_eq(t.done, 2);
+	ck_assert_msg(t.calls[0].is_right_answer && t.calls[1].is_right_answer,
+	              "%s %s", upstream_status_str(t.calls[0].status),
+	              upstream_status_str(t.calls[1].status));
+	ck_assert_int_eq(t.calls[0].transport, UPSTREAM_UDP);
+	ck_assert_int_eq(t.calls[1].transport, UPSTREAM_TCP);
+	inet_ntop(AF_INET, &t.resp.udp_from, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "127.0.0.2");
+	ck_assert_uint_ne(t.resp.ports[0], 53);
+	inet_ntop(AF_INET, &t.resp.tcp_from, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "127.0.0.2");
 	tctx_close(&t);
 }
 END_TEST
@@ -904,6 +944,18 @@ START_TEST(reply_match_checks_id_qr_question_and_case)
 	r = wire_of("www.example.org.", 1234, &rl);
 	r[2] |= 0x80;
 	ck_assert(!upstream_reply_matches(r, rl, q, ql, false));
+	/* a bare FORMERR header with the right ID is a reply */
+	memset(r + 4, 0, 8);
+	r[3] = LDNS_RCODE_FORMERR;
+	ck_assert(upstream_reply_matches(r, 12, q, ql, true));
+	r[1] ^= 1;
+	ck_assert(!upstream_reply_matches(r, 12, q, ql, true));
+	r[1] ^= 1;
+	r[3] = LDNS_RCODE_NOERROR; /* an empty NOERROR is not */
+	ck_assert(!upstream_reply_matches(r, 12, q, ql, true));
+	r[3] = LDNS_RCODE_REFUSED;
+	r[7] = 1; /* nor an error carrying records */
+	ck_assert(!upstream_reply_matches(r, 12, q, ql, true));
 	free(r);
 	free(q);
 }
@@ -954,6 +1006,7 @@ upstream_suite(void)
 	tcase_set_timeout(tn, 30);
 	tcase_add_test(tn, udp_query_gets_its_answer);
 	tcase_add_test(tn, edns_flags_follow_the_request);
+	tcase_add_test(tn, outgoing_interface_is_the_source_address);
 	tcase_add_test(tn, truncated_udp_replies_share_one_tcp_connection);
 	tcase_add_test(tn, server_closing_after_3_answers_still_answers_all_20);
 	tcase_add_test(tn,
