@@ -1122,6 +1122,7 @@ listen_close(struct listen *l)
 	while (l->conns != NULL)
 		conn_close(l->conns);
 	l->is_closed = true;
+	l->opts.stats = NULL; /* borrowed only until now */
 	if (l->outstanding == 0)
 		listen_free(l);
 }
