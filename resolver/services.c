@@ -143,8 +143,6 @@ open_cache(struct cairn_ctx *ctx, struct services *svc)
 		log_warn("cache %s: %s: running without a cache", o.path,
 		         cache_strerror(rc));
 		svc->cache = NULL;
-	} else {
-		log_info("cache %s opened", o.path);
 	}
 	ev_prepare_init(&svc->commit, commit_cb);
 	ev_prepare_start(ctx->loop, &svc->commit);
@@ -257,6 +255,7 @@ services_stop(struct cairn_ctx *ctx)
 	serve_free(svc->serve);
 	resolver_free(svc->resolver);
 	if (svc->upstream != NULL) {
+		upstream_drain(svc->upstream);
 		upstream_stats_log(svc->upstream);
 		upstream_free(svc->upstream);
 	}
