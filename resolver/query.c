@@ -44,7 +44,7 @@ struct sub_link {
 };
 
 struct query {
-	struct resolver *r;             /* borrowed */
+	struct resolver *r;              /* borrowed */
 	struct query *next_in, *prev_in; /* in the in-flight bucket */
 	unsigned bucket;
 	const struct query *parent; /* borrowed: first asker, loop checks */
@@ -66,9 +66,9 @@ struct query {
 	int ede_code;
 	const char *ede_text;
 
-	struct deleg *dp; /* owned: servers asked now */
-	ldns_rdf *qmin_prev; /* owned: last minimised name sent to dp */
-	bool is_qmin_off;    /* fall back to the full name (relaxed) */
+	struct deleg *dp;     /* owned: servers asked now */
+	ldns_rdf *qmin_prev;  /* owned: last minimised name sent to dp */
+	bool is_qmin_off;     /* fall back to the full name (relaxed) */
 	bool is_prime_waited; /* priming was tried for this query */
 	struct servsel_tried tried;
 	struct servsel_choice cur;
@@ -89,10 +89,10 @@ struct query {
 };
 
 struct resolver {
-	struct ev_loop *loop;     /* borrowed */
-	struct cache *cache;      /* borrowed, may be NULL */
-	struct upstream *up;      /* borrowed */
-	struct servsel *servsel;  /* borrowed */
+	struct ev_loop *loop;      /* borrowed */
+	struct cache *cache;       /* borrowed, may be NULL */
+	struct upstream *up;       /* borrowed */
+	struct servsel *servsel;   /* borrowed */
 	const struct hints *hints; /* borrowed */
 	struct resolver_opts opts;
 	struct resolver_stats stats;
@@ -120,7 +120,7 @@ query_state_str(enum query_state s)
 
 /* Logs with the query's name, type and depth as prefix (STYLE s11). */
 static void log_q(const struct query *q, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void
 log_q(const struct query *q, int level, const char *fmt, ...)
@@ -333,8 +333,7 @@ cache_negative(struct query *q, const ldns_rdf *name, uint16_t type,
 /* --- sub-queries ---------------------------------------------------------- */
 
 static bool
-is_ancestor_question(const struct query *q, const ldns_rdf *name,
-                     uint16_t type)
+is_ancestor_question(const struct query *q, const ldns_rdf *name, uint16_t type)
 {
 	for (; q != NULL; q = q->parent)
 		if (q->qtype == type && ldns_dname_compare(q->qname, name) == 0)
@@ -695,11 +694,10 @@ send_to(struct query *q, const struct servsel_choice *ch)
 		flags |= UPSTREAM_F_TCP;
 	timeout_ms = MIN(MAX(ch->timeout_ms, r->opts.upstream_timeout_min_ms),
 	                 r->opts.upstream_timeout_ms);
-	servsel_tried_add(&q->tried, (const struct sockaddr *)&ch->ss,
-	                  ch->len);
-	q->ureq = upstream_query(r->up, &ch->ss, q->sent_name, q->sent_type,
-	                         q->qclass, flags, timeout_ms,
-	                         upstream_done_cb, q);
+	servsel_tried_add(&q->tried, (const struct sockaddr *)&ch->ss, ch->len);
+	q->ureq =
+	    upstream_query(r->up, &ch->ss, q->sent_name, q->sent_type,
+	                   q->qclass, flags, timeout_ms, upstream_done_cb, q);
 	if (q->ureq == NULL)
 		return query_fail(q, EDE_OTHER, "out of memory");
 	r->stats.upstream_sent++;

@@ -118,9 +118,8 @@ size_t resolver_inflight(const struct resolver *r);
  * when done (never before this returns). Returns 0 or -ENOMEM (w not
  * attached; answer SERVFAIL).
  */
-int resolver_resolve(struct resolver *r, const ldns_rdf *qname,
-                     uint16_t qtype, uint16_t qclass, bool is_do,
-                     struct query_waiter *w);
+int resolver_resolve(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
+                     uint16_t qclass, bool is_do, struct query_waiter *w);
 
 /* Detaches w from its query; the query goes on for the others (and to
  * fill the cache). No-op if w is not attached. */

@@ -112,14 +112,15 @@ send_error(struct serve *s, struct listen_req *req, const struct pkt_query *pq,
 	send_response(s, req, len, rcode);
 }
 
-/* --- local answers ---------------------------------------------------------- */
+/* --- local answers ----------------------------------------------------------
+ */
 
 /* The qname in lower-case presentation form, for name policies. */
 static void
 qname_text(const struct pkt_query *pq, char *buf, size_t cap)
 {
-	ldns_rdf *rdf = ldns_dname_new_frm_data((uint16_t)pq->qname_len,
-	                                        pq->qname_lc);
+	ldns_rdf *rdf =
+	    ldns_dname_new_frm_data((uint16_t)pq->qname_len, pq->qname_lc);
 	char *t = rdf ? ldns_rdf2str(rdf) : NULL;
 
 	snprintf(buf, cap, "%s", t ? t : "");
@@ -225,7 +226,8 @@ answer_any(struct serve *s, struct listen_req *req, const struct pkt_query *pq)
 	send_response(s, req, answer_finish(&a), LDNS_RCODE_NOERROR);
 }
 
-/* --- the cache fast path ---------------------------------------------------- */
+/* --- the cache fast path ----------------------------------------------------
+ */
 
 /* Tries a positive answer from the cache; true if sent. */
 static bool
@@ -292,7 +294,8 @@ answer_from_cache(struct serve *s, struct listen_req *req,
 	return false;
 }
 
-/* --- resolution ------------------------------------------------------------- */
+/* --- resolution -------------------------------------------------------------
+ */
 
 static void
 client_unlink(struct serve *s, struct client *c)
@@ -321,7 +324,7 @@ answer_result(struct serve *s, struct client *c, const struct query_result *r)
 	if (r->ede_code >= 0)
 		answer_set_ede(&a, (uint16_t)r->ede_code, r->ede_text);
 	if (answer_add_ldns(&a, ANSWER_SEC_ANSWER, r->answer, c->pq.is_do) !=
-	        -EMSGSIZE)
+	    -EMSGSIZE)
 		(void)answer_add_ldns(&a, ANSWER_SEC_AUTHORITY, r->authority,
 		                      c->pq.is_do);
 	send_response(s, c->req, answer_finish(&a), r->rcode);
@@ -381,7 +384,8 @@ fail:
 	           "out of memory");
 }
 
-/* --- the entry point -------------------------------------------------------- */
+/* --- the entry point --------------------------------------------------------
+ */
 
 /* Answers what the parser rejected; false if pq is a query to serve. */
 static bool
@@ -417,7 +421,8 @@ handle_verdict(struct serve *s, struct listen_req *req,
 static bool
 check_acl(struct serve *s, struct listen_req *req, const struct pkt_query *pq)
 {
-	switch (acl_match(&s->cfg->acl, (const struct sockaddr *)&req->client)) {
+	switch (
+	    acl_match(&s->cfg->acl, (const struct sockaddr *)&req->client)) {
 	case ACL_ALLOW: return true;
 	case ACL_DENY:
 		s->stats->dropped++;
@@ -436,8 +441,8 @@ serve_query(struct listen_req *req, void *arg)
 	struct pkt_query pq;
 	const char *zone;
 
-	if (handle_verdict(s, req, &pq, pkt_query_parse(req->wire, req->len,
-	                                                  &pq)))
+	if (handle_verdict(s, req, &pq,
+	                   pkt_query_parse(req->wire, req->len, &pq)))
 		return;
 	if (!check_acl(s, req, &pq))
 		return;

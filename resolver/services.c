@@ -184,9 +184,9 @@ open_resolver(struct cairn_ctx *ctx, struct services *svc)
 	resolver_opts_from_config(ctx->cfg, &ro);
 	if ((svc->upstream = upstream_new(ctx->loop, &uo)) == NULL ||
 	    (svc->servsel = servsel_new(&so)) == NULL ||
-	    (svc->resolver =
-	         resolver_new(ctx->loop, svc->cache, svc->upstream,
-	                      svc->servsel, ctx->hints, &ro)) == NULL ||
+	    (svc->resolver = resolver_new(ctx->loop, svc->cache, svc->upstream,
+	                                  svc->servsel, ctx->hints, &ro)) ==
+	        NULL ||
 	    (svc->serve = serve_new(svc->cache, svc->resolver, ctx->cfg,
 	                            &svc->stats)) == NULL) {
 		log_err("cannot start the resolver: out of memory");
@@ -219,8 +219,7 @@ open_listeners(struct cairn_ctx *ctx, struct services *svc)
 	lo.tcp_max_clients = cfg->tcp_max_clients;
 	lo.max_udp_size = (uint16_t)cfg->max_udp_size;
 	lo.stats = &svc->stats;
-	rc = listen_open(&svc->listen, ctx->loop, &lo, serve_query,
-	                 svc->serve);
+	rc = listen_open(&svc->listen, ctx->loop, &lo, serve_query, svc->serve);
 	free(addrs);
 	if (rc < 0)
 		log_err("cannot listen: %s", strerror(-rc));

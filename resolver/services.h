@@ -32,8 +32,8 @@ struct services {
 	struct serve *serve;       /* owned */
 	struct listen *listen;     /* owned */
 	struct stats stats;
-	ev_prepare commit;  /* commits batched cache writes once per loop turn */
-	ev_timer sync;      /* flushes the cache file to disk now and then */
+	ev_prepare commit; /* commits batched cache writes once per loop turn */
+	ev_timer sync;     /* flushes the cache file to disk now and then */
 };
 
 /* Builds ctx->svc from ctx->cfg and ctx->hints. Returns 0, or a negative
