@@ -54,5 +54,31 @@ if [ -z "$after" ] || [ "$after" -gt $((before - 5)) ]; then
 	fail "TTL did not count down across the restart: $before then ${after:-none}"
 fi
 echo "ttl before restart $before, after $after"
+
+# A second cairnd on the same cache file is refused, naming the holder.
+conf2=$LAB_RUN/cairnd/second.conf
+sed "s/^\([[:space:]]*interface:\).*/\1 $SERVER@$((PORT + 1))/" \
+	"$LAB_RUN/cairnd/cairnd.conf" >"$conf2"
+if timeout 10 "$top_builddir/cairnd" -f -c "$conf2" >"$LAB_RUN/second.log" 2>&1; then
+	fail "a second cairnd on the same cache file started"
+fi
+grep -q "in use by process $(cat "$LAB_RUN/cairnd/cairnd.pid")" "$LAB_RUN/second.log" ||
+	fail "second cairnd: no message naming the holder: $(cat "$LAB_RUN/second.log")"
+cairnd_stop
+
+# A cache file that is not a cache is moved aside and cairnd starts.
+head -c 100000 /dev/urandom >"$LAB_RUN/cairnd/cache.mdb"
+"$top_builddir/cairnd" -f -c "$LAB_RUN/cairnd/cairnd.conf" \
+	>>"$LAB_RUN/cairnd/cairnd.log" 2>&1 &
+echo $! >"$LAB_RUN/cairnd/cairnd.pid"
+i=0
+until dig @"$SERVER" -p "$PORT" +time=1 +tries=1 localhost. A >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { fail "cairnd did not start over a random cache file"; break; }
+	sleep 0.1
+done
+expect_case localhost. A NOERROR "localhost. A 127.0.0.1"
+ls "$LAB_RUN/cairnd/" | grep -q '^cache\.mdb\.bad\.' ||
+	fail "the random cache file was not moved aside"
 cairnd_stop
 lab_finish
