@@ -1,7 +1,8 @@
 /*
  * dump.c -- cairn-dump: prints the cache as zone-file text, JSON or
- * statistics. Opens the cache read-only and takes no lock, so it runs
- * while cairnd writes. Uses cache.h only. See docs/cairn-dump.8.
+ * statistics (the zone text is cache/print.c's, shared with the control
+ * channel). Opens the cache read-only and takes no lock, so it runs
+ * while cairnd writes. Uses cache.h and print.h only. See docs/cairn-dump.8.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "cache/cache.h"
+#include "cache/print.h"
 
 struct dump {
 	bool json, stats;
@@ -59,43 +61,6 @@ static char *
 type_str(uint16_t type)
 {
 	return ldns_rr_type2str((ldns_rr_type)type);
-}
-
-static void
-print_neg_text(const struct cache_entry_view *e)
-{
-	char *name = ldns_rdf2str(e->owner);
-	char *soa = ldns_rr2str(e->soa);
-
-	if (soa != NULL)
-		soa[strcspn(soa, "\n")] = '\0';
-	if (e->neg == CACHE_NEG_NXDOMAIN)
-		printf("; NXDOMAIN %s ttl=%u%s soa=%s\n", name ? name : "?",
-		       e->ttl_s, e->is_stale ? " stale" : "", soa ? soa : "?");
-	else {
-		char *t = type_str(e->type);
-
-		printf("; NODATA %s %s ttl=%u%s soa=%s\n", name ? name : "?",
-		       t ? t : "?", e->ttl_s, e->is_stale ? " stale" : "",
-		       soa ? soa : "?");
-		free(t);
-	}
-	free(name);
-	free(soa);
-}
-
-static void
-print_list_text(const ldns_rr_list *l, bool is_stale)
-{
-	for (size_t i = 0; l != NULL && i < ldns_rr_list_rr_count(l); i++) {
-		char *s = ldns_rr2str(ldns_rr_list_rr(l, i));
-
-		if (s == NULL)
-			continue;
-		s[strcspn(s, "\n")] = '\0';
-		printf("%s%s\n", s, is_stale ? " ; stale" : "");
-		free(s);
-	}
 }
 
 static void
@@ -176,12 +141,8 @@ on_entry(const struct cache_entry_view *e, void *arg)
 		return 0;
 	if (d->json)
 		print_json(d, e);
-	else if (e->neg != CACHE_NEG_NONE)
-		print_neg_text(e);
-	else {
-		print_list_text(e->rrs, e->is_stale);
-		print_list_text(e->rrsigs, e->is_stale);
-	}
+	else
+		(void)cache_print_entry(stdout, e);
 	return 0;
 }
 

@@ -17,6 +17,11 @@
 struct config;
 struct hints;
 struct services;
+struct cairn_ctx;
+
+/* Rereads the configuration file and applies it (SIGHUP, control
+ * "reload"). Returns 0, or -errno if the file was rejected. */
+typedef int cairn_reload_fn(struct cairn_ctx *ctx);
 
 /* Process-wide counters, reported by the control socket and the logs. */
 struct cairn_counters {
@@ -34,6 +39,8 @@ struct cairn_ctx {
 	bool config_from_file;   /* false: running on built-in defaults */
 	int extra_verbosity;     /* -v flags, added to "verbosity:" */
 	struct cairn_counters counters;
+	cairn_reload_fn *reload; /* main.c's reload, for the control channel */
+	uint64_t start_ms;       /* clock_mono_ms() at startup (uptime) */
 
 	ev_signal sig_term; /* SIGTERM, SIGINT: stop */
 	ev_signal sig_int;

@@ -182,6 +182,22 @@ daemon_make_parent_dir(const char *file, const char *username)
 }
 
 int
+daemon_chown(const char *path, const char *username)
+{
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	if (username[0] == '\0')
+		return 0;
+	if ((rc = lookup_user(username, &uid, &gid)) < 0)
+		return rc;
+	if (chown(path, uid, gid) < 0)
+		return log_errno_rc(path);
+	return 0;
+}
+
+int
 daemon_drop_privileges(const char *username)
 {
 	uid_t uid;

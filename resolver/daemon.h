@@ -40,6 +40,10 @@ void daemon_pidfile_remove(const char *path);
  */
 int daemon_make_parent_dir(const char *file, const char *username);
 
+/* Gives path to username and its group (nothing for ""), so it stays
+ * usable after the privilege drop. Returns 0 or -errno (logged). */
+int daemon_chown(const char *path, const char *username);
+
 /*
  * Becomes username: supplementary groups, then gid, then uid
  * (setgroups/setgid/setuid, in that order, so none can be regained).

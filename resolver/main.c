@@ -23,6 +23,7 @@
 #include "resolver/ctx.h"
 #include "resolver/daemon.h"
 #include "resolver/services.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/cairn/cairn.conf"
@@ -150,7 +151,7 @@ log_change(const char *key, bool needs_restart, void *arg)
 		log_info("reload: %s changed: applied", key);
 }
 
-static void
+static int
 reload(struct cairn_ctx *ctx)
 {
 	struct config *fresh = calloc(1, sizeof(*fresh));
@@ -158,7 +159,7 @@ reload(struct cairn_ctx *ctx)
 
 	if (fresh == NULL) {
 		log_err("reload: out of memory");
-		return;
+		return -ENOMEM;
 	}
 	log_info("reload: reading %s", ctx->config_path);
 	if (load_config(ctx, ctx->config_explicit, fresh) < 0) {
@@ -166,7 +167,7 @@ reload(struct cairn_ctx *ctx)
 		ctx->counters.reload_errors++;
 		config_free(fresh);
 		free(fresh);
-		return;
+		return -EINVAL;
 	}
 	n_restart = config_diff(ctx->cfg, fresh, log_change, NULL);
 	config_reload_merge(ctx->cfg, fresh); /* frees fresh's contents */
@@ -176,6 +177,7 @@ reload(struct cairn_ctx *ctx)
 	ctx->counters.reloads++;
 	log_verb(VERB_DETAIL, "reload: done, %zu changed keys need a restart",
 	         n_restart);
+	return 0;
 }
 
 static void
@@ -185,7 +187,7 @@ main_reload_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)w;
 	(void)revents;
-	reload(ctx);
+	(void)reload(ctx);
 }
 
 static void
@@ -266,6 +268,8 @@ main(int argc, char **argv)
 	ctx.config_explicit = o.config_explicit;
 	ctx.extra_verbosity = o.verbose;
 	ctx.cfg = &cfg;
+	ctx.reload = reload;
+	ctx.start_ms = clock_mono_ms();
 	if (load_config(&ctx, ctx.config_explicit, &cfg) < 0) {
 		config_free(&cfg);
 		return EXIT_FAILURE;

@@ -13,6 +13,7 @@
 
 #include "cache/cache.h"
 #include "resolver/config.h"
+#include "resolver/control.h"
 #include "resolver/ctx.h"
 #include "resolver/listen.h"
 #include "resolver/query.h"
@@ -226,6 +227,20 @@ open_listeners(struct cairn_ctx *ctx, struct services *svc)
 	return rc;
 }
 
+/* Like the cache, the control socket is not needed to resolve: without
+ * it cairnd still serves (another cairnd may hold the path). */
+static void
+open_control(struct cairn_ctx *ctx, struct services *svc)
+{
+	const char *path = ctx->cfg->control_socket;
+	int rc = control_open(&svc->control, ctx, path, ctx->cfg->username);
+
+	if (rc < 0)
+		log_warn("control socket %s: %s: running without one", path,
+		         rc == -EADDRINUSE ? "in use by a running cairnd"
+		                           : strerror(-rc));
+}
+
 int
 services_start(struct cairn_ctx *ctx)
 {
@@ -240,6 +255,7 @@ services_start(struct cairn_ctx *ctx)
 	    (rc = open_resolver(ctx, svc)) < 0 ||
 	    (rc = open_listeners(ctx, svc)) < 0)
 		return rc;
+	open_control(ctx, svc);
 	return 0;
 }
 
@@ -250,6 +266,7 @@ services_stop(struct cairn_ctx *ctx)
 
 	if (svc == NULL)
 		return;
+	control_close(svc->control);
 	listen_close(svc->listen);
 	serve_free(svc->serve);
 	resolver_free(svc->resolver);

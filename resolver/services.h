@@ -4,7 +4,8 @@
  * main.c loads the configuration and runs the loop; services_start()
  * builds everything that serves and resolves, from the configuration, in
  * dependency order: the cache, the counters, the upstream transport and
- * server selection, the resolver, the client front end, the listeners.
+ * server selection, the resolver, the client front end, the listeners,
+ * the control socket.
  * services_stop() takes them down in reverse. This is the one place that
  * maps configuration keys onto each module's own options struct, so no
  * module below reads struct config except serve.c (ACL, special-use).
@@ -18,6 +19,7 @@
 
 struct cache;
 struct cairn_ctx;
+struct control;
 struct listen;
 struct resolver;
 struct serve;
@@ -31,6 +33,7 @@ struct services {
 	struct resolver *resolver; /* owned */
 	struct serve *serve;       /* owned */
 	struct listen *listen;     /* owned */
+	struct control *control;   /* owned, NULL: no control socket */
 	struct stats stats;
 	ev_prepare commit; /* commits batched cache writes once per loop turn */
 	ev_timer sync;     /* flushes the cache file to disk now and then */

@@ -825,3 +825,9 @@ upstream_stats_log(const struct upstream *u)
 	         (unsigned long long)s->spoofed);
 	tcp_pool_foreach_auth(u->pool, log_auth, NULL);
 }
+
+const struct tcp_pool *
+upstream_tcp_pool(const struct upstream *u)
+{
+	return u->pool;
+}

@@ -24,6 +24,7 @@
 #include <ldns/ldns.h>
 
 struct ev_loop;
+struct tcp_pool;
 struct upstream;
 struct upstream_req;
 
@@ -184,6 +185,10 @@ const struct upstream_stats *upstream_get_stats(const struct upstream *u);
 /* Logs the counters and the per-address TCP connection list (at exit).
  * Per-connection figures (queries, age) cover closed connections. */
 void upstream_stats_log(const struct upstream *u);
+
+/* The TCP pool, for tcp_pool_foreach_auth() (control channel). Borrowed:
+ * valid while u lives. */
+const struct tcp_pool *upstream_tcp_pool(const struct upstream *u);
 
 /*
  * True if reply answers query, both in wire format: same ID, QR set,
