@@ -5,7 +5,7 @@
  * usage: rawq [-b SRC] MODE ADDR PORT HEX [COUNT [SECONDS]]
  *   udp     HEX as one datagram; wait 2 s for a reply
  *   tcp     HEX framed (RFC 7766 s8) in one write; read one reply
- *   tcp1    the same frame one byte per write, 5 ms apart
+ *   tcp1    the same frame one byte per write, COUNT ms apart (5)
  *   tcpraw  HEX as it is (no length added); read one reply
  *   stall   COUNT frames of HEX, query ID i for frame i, on a connection
  *           with a small receive buffer that is never read; then wait
@@ -172,10 +172,10 @@ read_frame(int fd)
 }
 
 static int
-do_tcp(int fd, const uint8_t *msg, size_t len, int mode)
+do_tcp(int fd, const uint8_t *msg, size_t len, int mode, long gap_ms)
 {
 	static uint8_t frame[MSG_MAX + 2];
-	struct timespec gap = {0, 5000000};
+	struct timespec gap = {gap_ms / 1000, gap_ms % 1000 * 1000000};
 	size_t flen = len, i;
 
 	if (mode == 't' || mode == '1') {
@@ -243,11 +243,12 @@ main(int argc, char **argv)
 	if (strcmp(mode, "udp") == 0)
 		rc = do_udp(fd, msg, (size_t)n);
 	else if (strcmp(mode, "tcp") == 0)
-		rc = do_tcp(fd, msg, (size_t)n, 't');
+		rc = do_tcp(fd, msg, (size_t)n, 't', 0);
 	else if (strcmp(mode, "tcp1") == 0)
-		rc = do_tcp(fd, msg, (size_t)n, '1');
+		rc = do_tcp(fd, msg, (size_t)n, '1',
+		            argc >= 6 ? atol(argv[5]) : 5);
 	else if (strcmp(mode, "tcpraw") == 0)
-		rc = do_tcp(fd, msg, (size_t)n, 'r');
+		rc = do_tcp(fd, msg, (size_t)n, 'r', 0);
 	else if (strcmp(mode, "stall") == 0 && argc >= 7 && n >= 2)
 		rc = do_stall(fd, msg, (size_t)n, atoi(argv[5]), atoi(argv[6]));
 	else
