@@ -35,6 +35,11 @@
 #define ACCEPT_RETRY_S 0.5    /* after EMFILE and the like */
 #define BIND_TRIES 16         /* port 0: find a port free on UDP and TCP */
 #define TCP_INFLIGHT_MAX 1024 /* queries of one connection being resolved */
+/* Requests whose message fits REQ_SLOT_LEN bytes come from a free list
+ * of at most REQ_FREE_MAX, so a cache hit costs no malloc; nearly every
+ * query is under 512 bytes. */
+#define REQ_SLOT_LEN 512
+#define REQ_FREE_MAX 256
 
 /* -- the listener's parts -- */
 
@@ -101,15 +106,19 @@ struct listen {
 	struct tcp_conn *conns; /* open connections */
 	size_t n_conns;
 	ev_timer accept_retry;
-	struct udp_rx *rx;  /* owned */
-	struct udp_tx *tx;  /* owned */
-	size_t outstanding; /* requests handed out, not completed */
+	struct udp_rx *rx;     /* owned */
+	struct udp_tx *tx;     /* owned */
+	size_t outstanding;    /* requests handed out, not completed */
+	struct req *free_reqs; /* owned: spare request slots */
+	size_t n_free_reqs;
 	bool is_closed;
 };
 
 struct req {
 	struct listen_req pub;
 	struct listen *l;
+	struct req *next_free; /* in l->free_reqs while spare */
+	bool is_slot;          /* has room for REQ_SLOT_LEN bytes */
 	struct lsock *sock;    /* UDP: the socket it came in on */
 	struct tcp_conn *conn; /* TCP: holds a reference */
 	int dst_family;        /* 0: no destination address known */
@@ -128,11 +137,42 @@ static void listen_release(struct listen *l);
 
 /* -- requests -- */
 
+/* A zeroed request with room for len bytes of message. */
+static struct req *
+req_alloc(struct listen *l, size_t len)
+{
+	struct req *r;
+
+	if (len > REQ_SLOT_LEN)
+		return calloc(1, sizeof(*r) + len);
+	if ((r = l->free_reqs) != NULL) {
+		l->free_reqs = r->next_free;
+		l->n_free_reqs--;
+		memset(r, 0, sizeof(*r)); /* the message bytes are copied in */
+	} else if ((r = calloc(1, sizeof(*r) + REQ_SLOT_LEN)) == NULL)
+		return NULL;
+	r->is_slot = true;
+	return r;
+}
+
+/* Keeps a slot for the next request, or frees it. */
+static void
+req_recycle(struct listen *l, struct req *r)
+{
+	if (!r->is_slot || l->n_free_reqs >= REQ_FREE_MAX || l->is_closed) {
+		free(r);
+		return;
+	}
+	r->next_free = l->free_reqs;
+	l->free_reqs = r;
+	l->n_free_reqs++;
+}
+
 static struct req *
 req_new(struct listen *l, const uint8_t *wire, size_t len,
         const struct sockaddr_storage *from, socklen_t from_len)
 {
-	struct req *r = calloc(1, sizeof(*r) + len);
+	struct req *r = req_alloc(l, len);
 
 	if (r == NULL)
 		return NULL;
@@ -165,7 +205,7 @@ req_free(struct req *r)
 
 	if (r->conn != NULL)
 		conn_unref(r->conn);
-	free(r);
+	req_recycle(l, r);
 	listen_release(l);
 }
 
@@ -1050,6 +1090,12 @@ fail:
 static void
 listen_free(struct listen *l)
 {
+	struct req *r;
+
+	while ((r = l->free_reqs) != NULL) {
+		l->free_reqs = r->next_free;
+		free(r);
+	}
 	free(l->socks);
 	free(l->rx);
 	free(l->tx);
