@@ -1,9 +1,8 @@
 /*
  * listen.c -- UDP and TCP listeners for clients; see listen.h.
  *
- * Layout: the TCP message reader (a stand-in for the RFC 7766 reassembly
- * of resolver/frame.h, kept to rdr_* so it can be swapped), requests,
- * UDP receive and reply, TCP connections, accept, then opening and
+ * Layout: requests, UDP receive and reply, TCP connections (framing and
+ * the write queue are resolver/frame.h's), accept, then opening and
  * closing the listener.
  */
 #include "config.h"
@@ -20,83 +19,27 @@
 
 #include <ev.h>
 
+#include "resolver/frame.h"
 #include "resolver/stats.h"
 #include "util/log.h"
 #include "util/util.h"
 
-#define UDP_BATCH 32      /* datagrams per recvmmsg */
-#define UDP_BATCHES_MAX 4 /* batches per wakeup, to let TCP in */
-#define UDP_BUF_LEN 4096  /* larger queries are dropped as truncated */
-#define UDP_TX_SLOT 4096  /* larger replies are sent one by one */
-#define TCP_READ_LEN 16384
+#define UDP_BATCH 32       /* datagrams per recvmmsg */
+#define UDP_BATCHES_MAX 4  /* batches per wakeup, to let TCP in */
+#define UDP_BUF_LEN 4096   /* larger queries are dropped as truncated */
+#define UDP_TX_SLOT 4096   /* larger replies are sent one by one */
+#define TCP_READ_LEN 16384 /* bytes read per wakeup, at most */
+#define TCP_WRITE_IOV 16   /* replies per sendmsg */
 #define TCP_BACKLOG 128
 #define ACCEPT_PER_WAKEUP 16
 #define ACCEPT_RETRY_S 0.5    /* after EMFILE and the like */
 #define BIND_TRIES 16         /* port 0: find a port free on UDP and TCP */
 #define TCP_INFLIGHT_MAX 1024 /* queries of one connection being resolved */
-
-/* -- the TCP message reader: two-byte length, then the message -- */
-
-struct rdr {
-	uint8_t hdr[2];
-	size_t hdr_have;
-	uint8_t *msg; /* owned: grows to the largest message seen */
-	size_t msg_cap;
-	size_t need; /* length of the message being read */
-	size_t have;
-};
-
-/*
- * Consumes bytes of in[0..len) into r and sets *used. Returns 1 when a
- * message is complete (rdr_msg), 0 when all of in was consumed, -EBADMSG
- * on a zero-length frame, -ENOMEM.
- */
-static int
-rdr_feed(struct rdr *r, const uint8_t *in, size_t len, size_t *used)
-{
-	size_t n;
-
-	*used = 0;
-	while (r->hdr_have < 2 && *used < len)
-		r->hdr[r->hdr_have++] = in[(*used)++];
-	if (r->hdr_have < 2)
-		return 0;
-	if (r->need == 0) {
-		r->need = (size_t)r->hdr[0] << 8 | r->hdr[1];
-		if (r->need == 0) /* RFC 7766 has no use for it: garbage */
-			return -EBADMSG;
-		if (r->need > r->msg_cap) {
-			uint8_t *m = realloc(r->msg, r->need);
-
-			if (m == NULL)
-				return -ENOMEM;
-			r->msg = m;
-			r->msg_cap = r->need;
-		}
-	}
-	n = MIN(len - *used, r->need - r->have);
-	memcpy(r->msg + r->have, in + *used, n);
-	r->have += n;
-	*used += n;
-	return r->have == r->need ? 1 : 0;
-}
-
-/* The complete message after rdr_feed returned 1; valid until the next
- * rdr_feed, which starts the next message. */
-static const uint8_t *
-rdr_msg(struct rdr *r, size_t *len)
-{
-	*len = r->need;
-	r->hdr_have = r->need = r->have = 0;
-	return r->msg;
-}
-
-static void
-rdr_clear(struct rdr *r)
-{
-	free(r->msg);
-	memset(r, 0, sizeof(*r));
-}
+/* Requests whose message fits REQ_SLOT_LEN bytes come from a free list
+ * of at most REQ_FREE_MAX, so a cache hit costs no malloc; nearly every
+ * query is under 512 bytes. */
+#define REQ_SLOT_LEN 512
+#define REQ_FREE_MAX 256
 
 /* -- the listener's parts -- */
 
@@ -118,21 +61,12 @@ struct tcp_conn {
 	bool is_open;
 	bool is_eof;       /* the client shut its side: answer, then close */
 	unsigned int refs; /* requests out, plus holds during callbacks */
-	struct rdr rd;
-	struct outbuf *out_head; /* owned: the write queue */
-	struct outbuf *out_tail;
-	size_t out_bytes;
+	struct frame_reader rd; /* owned: RFC 7766 reassembly */
+	struct frame_writer wr; /* owned: replies not yet written */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	struct tcp_conn *prev, *next;
 	struct listen *l;
-};
-
-struct outbuf {
-	struct outbuf *next;
-	size_t len; /* with the length prefix */
-	size_t off; /* bytes already written */
-	uint8_t data[];
 };
 
 struct udp_rx {
@@ -172,15 +106,19 @@ struct listen {
 	struct tcp_conn *conns; /* open connections */
 	size_t n_conns;
 	ev_timer accept_retry;
-	struct udp_rx *rx;  /* owned */
-	struct udp_tx *tx;  /* owned */
-	size_t outstanding; /* requests handed out, not completed */
+	struct udp_rx *rx;     /* owned */
+	struct udp_tx *tx;     /* owned */
+	size_t outstanding;    /* requests handed out, not completed */
+	struct req *free_reqs; /* owned: spare request slots */
+	size_t n_free_reqs;
 	bool is_closed;
 };
 
 struct req {
 	struct listen_req pub;
 	struct listen *l;
+	struct req *next_free; /* in l->free_reqs while spare */
+	bool is_slot;          /* has room for REQ_SLOT_LEN bytes */
 	struct lsock *sock;    /* UDP: the socket it came in on */
 	struct tcp_conn *conn; /* TCP: holds a reference */
 	int dst_family;        /* 0: no destination address known */
@@ -199,11 +137,42 @@ static void listen_release(struct listen *l);
 
 /* -- requests -- */
 
+/* A zeroed request with room for len bytes of message. */
+static struct req *
+req_alloc(struct listen *l, size_t len)
+{
+	struct req *r;
+
+	if (len > REQ_SLOT_LEN)
+		return calloc(1, sizeof(*r) + len);
+	if ((r = l->free_reqs) != NULL) {
+		l->free_reqs = r->next_free;
+		l->n_free_reqs--;
+		memset(r, 0, sizeof(*r)); /* the message bytes are copied in */
+	} else if ((r = calloc(1, sizeof(*r) + REQ_SLOT_LEN)) == NULL)
+		return NULL;
+	r->is_slot = true;
+	return r;
+}
+
+/* Keeps a slot for the next request, or frees it. */
+static void
+req_recycle(struct listen *l, struct req *r)
+{
+	if (!r->is_slot || l->n_free_reqs >= REQ_FREE_MAX || l->is_closed) {
+		free(r);
+		return;
+	}
+	r->next_free = l->free_reqs;
+	l->free_reqs = r;
+	l->n_free_reqs++;
+}
+
 static struct req *
 req_new(struct listen *l, const uint8_t *wire, size_t len,
         const struct sockaddr_storage *from, socklen_t from_len)
 {
-	struct req *r = calloc(1, sizeof(*r) + len);
+	struct req *r = req_alloc(l, len);
 
 	if (r == NULL)
 		return NULL;
@@ -236,7 +205,7 @@ req_free(struct req *r)
 
 	if (r->conn != NULL)
 		conn_unref(r->conn);
-	free(r);
+	req_recycle(l, r);
 	listen_release(l);
 }
 
@@ -502,7 +471,7 @@ static bool
 conn_wants_read(const struct tcp_conn *c)
 {
 	return c->is_open && !c->is_eof &&
-	       c->out_bytes <= c->l->opts.tcp_out_cap &&
+	       frame_writer_pending(&c->wr) <= c->l->opts.tcp_out_cap &&
 	       c->refs < TCP_INFLIGHT_MAX;
 }
 
@@ -524,40 +493,48 @@ static void
 conn_check_done(struct tcp_conn *c)
 {
 	/* refs counts requests out; 1 is the caller's hold, if any */
-	if (c->is_open && c->is_eof && c->out_head == NULL && c->refs <= 1)
+	if (c->is_open && c->is_eof && frame_writer_pending(&c->wr) == 0 &&
+	    c->refs <= 1)
 		conn_close(c);
+}
+
+/* One sendmsg of what the queue holds: bytes written, 0 if the socket is
+ * full, or -errno. MSG_NOSIGNAL: a client gone is an error, not SIGPIPE. */
+static ssize_t
+conn_send(struct tcp_conn *c)
+{
+	struct iovec iov[TCP_WRITE_IOV];
+	struct msghdr mh = {0};
+	ssize_t n;
+
+	mh.msg_iov = iov;
+	mh.msg_iovlen = frame_writer_iov(&c->wr, iov, ARRAY_SIZE(iov));
+	n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n < 0)
+		return -errno;
+	return n > 0 ? n : -EPIPE;
 }
 
 /* Writes what the queue holds. Returns 0 or -errno (then closed). */
 static int
 conn_flush(struct tcp_conn *c)
 {
-	while (c->out_head != NULL) {
-		struct outbuf *o = c->out_head;
-		/* MSG_NOSIGNAL: a client gone is an error code, not SIGPIPE */
-		ssize_t n = send(c->fd, o->data + o->off, o->len - o->off,
-		                 MSG_NOSIGNAL);
+	ssize_t n;
 
-		if (n < 0 &&
-		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			break;
-		if (n <= 0) {
-			int rc = n < 0 ? -errno : -EPIPE;
-
+	while (frame_writer_pending(&c->wr) > 0) {
+		if ((n = conn_send(c)) < 0) {
 			conn_close(c);
-			return rc;
+			return (int)n;
 		}
-		ev_timer_again(c->l->loop, &c->idle); /* progress */
-		o->off += (size_t)n;
-		c->out_bytes -= (size_t)n;
-		if (o->off < o->len)
+		if (n == 0)
 			break;
-		c->out_head = o->next;
-		if (c->out_head == NULL)
-			c->out_tail = NULL;
-		free(o);
+		ev_timer_again(c->l->loop, &c->idle); /* progress */
+		frame_writer_advance(&c->wr, (size_t)n);
 	}
-	if (c->out_head != NULL)
+	if (frame_writer_pending(&c->wr) > 0)
 		ev_io_start(c->l->loop, &c->wio);
 	else
 		ev_io_stop(c->l->loop, &c->wio);
@@ -580,37 +557,15 @@ listen_tcp_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static int
-conn_enqueue(struct tcp_conn *c, const uint8_t *wire, size_t len)
-{
-	struct outbuf *o = malloc(sizeof(*o) + 2 + len);
-
-	if (o == NULL)
-		return -ENOMEM;
-	o->next = NULL;
-	o->len = 2 + len;
-	o->off = 0;
-	o->data[0] = (uint8_t)(len >> 8); /* RFC 1035 s4.2.2 */
-	o->data[1] = (uint8_t)len;
-	memcpy(o->data + 2, wire, len);
-	if (c->out_tail != NULL)
-		c->out_tail->next = o;
-	else
-		c->out_head = o;
-	c->out_tail = o;
-	c->out_bytes += o->len;
-	return 0;
-}
-
-static int
 tcp_reply(struct req *r, const uint8_t *wire, size_t len)
 {
 	struct tcp_conn *c = r->conn;
-	bool was_idle = c->out_head == NULL;
+	bool was_idle = frame_writer_pending(&c->wr) == 0;
 	int rc;
 
 	if (!c->is_open)
 		return -ENOTCONN;
-	if ((rc = conn_enqueue(c, wire, len)) < 0)
+	if ((rc = frame_writer_push(&c->wr, wire, len)) < 0)
 		return rc;
 	c->refs++; /* conn_flush may close it */
 	if (was_idle)
@@ -637,29 +592,58 @@ conn_dispatch(struct tcp_conn *c, const uint8_t *wire, size_t len)
 	req_dispatch(r);
 }
 
-/* Feeds bytes read to the reader; returns -1 if the connection closed. */
+/* Hands on every complete message buffered; returns -1 if the
+ * connection closed (a bad frame, or on_query closed it). */
 static int
-conn_consume(struct tcp_conn *c, const uint8_t *buf, size_t len)
+conn_drain(struct tcp_conn *c)
 {
-	size_t off = 0, used;
+	const uint8_t *m;
+	size_t mlen;
 	int rc;
 
-	while (off < len && c->is_open) {
-		rc = rdr_feed(&c->rd, buf + off, len - off, &used);
-		off += used;
+	while (c->is_open && (rc = frame_reader_next(&c->rd, &m, &mlen)) != 0) {
 		if (rc < 0) {
+			/* RFC 7766 s8: no resynchronising after a bad frame */
 			log_verb(VERB_DETAIL, "tcp client: bad frame, closing");
 			conn_close(c);
 			return -1;
 		}
-		if (rc == 1) {
-			size_t mlen;
-			const uint8_t *m = rdr_msg(&c->rd, &mlen);
-
-			conn_dispatch(c, m, mlen);
-		}
+		conn_dispatch(c, m, mlen);
 	}
 	return c->is_open ? 0 : -1;
+}
+
+/*
+ * Reads straight into the reassembly buffer, at most TCP_READ_LEN bytes
+ * per wakeup so one client cannot starve the others. Returns the bytes
+ * read (0: end of stream), -EAGAIN if nothing was there, -ENOTCONN if
+ * the connection closed meanwhile, or -errno.
+ */
+static ssize_t
+conn_read(struct tcp_conn *c)
+{
+	size_t total = 0, room;
+	uint8_t *p;
+	ssize_t n;
+
+	while (total < TCP_READ_LEN && c->is_open) {
+		if ((p = frame_reader_space(&c->rd, &room)) == NULL)
+			return -ENOMEM; /* invalid frames were drained */
+		n = read(c->fd, p, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return total > 0 ? (ssize_t)total : -EAGAIN;
+		if (n <= 0)
+			return n < 0 ? -errno : (ssize_t)total;
+		frame_reader_commit(&c->rd, (size_t)n);
+		total += (size_t)n;
+		if (conn_drain(c) < 0)
+			return -ENOTCONN;
+		if ((size_t)n < room)
+			break; /* the socket is most likely empty */
+	}
+	return (ssize_t)total;
 }
 
 static void
@@ -675,25 +659,22 @@ listen_tcp_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tcp_conn *c = container_of(w, struct tcp_conn, rio);
 	struct listen *l = c->l;
-	uint8_t buf[TCP_READ_LEN];
 	ssize_t n;
 
 	if (!(revents & EV_READ))
 		return;
-	n = read(c->fd, buf, sizeof(buf));
-	if (n < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
 	c->refs++;      /* on_query may answer and close it, */
 	listen_hold(l); /* or even close the listener */
-	if (n < 0)
+	n = conn_read(c);
+	if (!c->is_open || n == -EAGAIN)
+		; /* closed already, or a spurious wakeup */
+	else if (n < 0)
 		conn_close(c);
 	else if (n == 0)
 		conn_on_eof(c);
 	else {
 		ev_timer_again(loop, &c->idle);
-		if (conn_consume(c, buf, (size_t)n) == 0)
-			conn_update_read(c);
+		conn_update_read(c);
 	}
 	conn_unref(c);
 	listen_release(l);
@@ -708,7 +689,7 @@ listen_tcp_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	/* RFC 7766 s6.2.3: idle means nothing pending. A query still being
 	 * resolved keeps it open; unread output past the timeout does not
 	 * (the client stopped reading). */
-	if (c->out_head == NULL && c->refs > 0) {
+	if (frame_writer_pending(&c->wr) == 0 && c->refs > 0) {
 		ev_timer_again(loop, &c->idle);
 		return;
 	}
@@ -719,13 +700,8 @@ listen_tcp_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 conn_free(struct tcp_conn *c)
 {
-	struct outbuf *o, *next;
-
-	for (o = c->out_head; o != NULL; o = next) {
-		next = o->next;
-		free(o);
-	}
-	rdr_clear(&c->rd);
+	frame_writer_clear(&c->wr);
+	frame_reader_clear(&c->rd);
 	free(c);
 }
 
@@ -763,6 +739,17 @@ conn_close(struct tcp_conn *c)
 		conn_free(c);
 }
 
+/*
+ * The write queue's hard limit. Reading stops once tcp_out_cap bytes wait
+ * (conn_wants_read), but queries already being resolved still answer:
+ * at most TCP_INFLIGHT_MAX of them, one largest message each.
+ */
+static size_t
+conn_out_limit(const struct listen_opts *o)
+{
+	return o->tcp_out_cap + TCP_INFLIGHT_MAX * (FRAME_MAX_MSG + 2);
+}
+
 static void
 conn_new(struct listen *l, int fd, const struct sockaddr_storage *peer,
          socklen_t peer_len)
@@ -778,6 +765,8 @@ conn_new(struct listen *l, int fd, const struct sockaddr_storage *peer,
 	c->is_open = true;
 	memcpy(&c->peer, peer, peer_len);
 	c->peer_len = peer_len;
+	frame_reader_init(&c->rd, FRAME_MAX_MSG);
+	frame_writer_init(&c->wr, conn_out_limit(&l->opts));
 	ev_io_init(&c->rio, listen_tcp_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, listen_tcp_write_cb, fd, EV_WRITE);
 	ev_init(&c->idle, listen_tcp_idle_cb);
@@ -1101,6 +1090,12 @@ fail:
 static void
 listen_free(struct listen *l)
 {
+	struct req *r;
+
+	while ((r = l->free_reqs) != NULL) {
+		l->free_reqs = r->next_free;
+		free(r);
+	}
 	free(l->socks);
 	free(l->rx);
 	free(l->tx);

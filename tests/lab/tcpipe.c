@@ -2,7 +2,8 @@
  * tcpipe -- send several DNS queries pipelined on one TCP connection and
  * print the answers in the order they arrive (RFC 7766 s6.2.1.1).
  *
- * usage: tcpipe ADDR PORT TYPE NAME...
+ * usage: tcpipe [-r] ADDR PORT TYPE NAME...
+ * -r sets RD (recursion desired), for queries to a resolver.
  * Query i (from 1) for NAME i gets ID i. All queries go out in one write
  * before any answer is read. One line per answer: "ID QNAME RCODE ANCOUNT".
  * Exit 0 when every query was answered, 1 when the server closed the
@@ -13,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,7 @@ dial(const char *addr, const char *port)
  * or 0 on error. */
 static size_t
 frame_query(uint8_t *buf, size_t used, size_t cap, const char *name,
-            ldns_rr_type type, uint16_t id)
+            ldns_rr_type type, uint16_t id, bool is_rd)
 {
 	ldns_pkt *p = NULL;
 	uint8_t *w = NULL;
@@ -60,6 +62,7 @@ frame_query(uint8_t *buf, size_t used, size_t cap, const char *name,
 	    LDNS_STATUS_OK)
 		return 0;
 	ldns_pkt_set_id(p, id);
+	ldns_pkt_set_rd(p, is_rd);
 	if (ldns_pkt2wire(&w, p, &len) != LDNS_STATUS_OK ||
 	    used + 2 + len > cap) {
 		ldns_pkt_free(p);
@@ -133,16 +136,22 @@ main(int argc, char **argv)
 	static uint8_t buf[1 << 20];
 	ldns_rr_type type;
 	size_t used = 0;
+	bool is_rd = false;
 	int i, fd, rc;
 
+	if (argc > 1 && strcmp(argv[1], "-r") == 0) {
+		is_rd = true;
+		argv++;
+		argc--;
+	}
 	if (argc < 5) {
-		fprintf(stderr, "usage: tcpipe ADDR PORT TYPE NAME...\n");
+		fprintf(stderr, "usage: tcpipe [-r] ADDR PORT TYPE NAME...\n");
 		return 2;
 	}
 	type = ldns_get_rr_type_by_name(argv[3]);
 	for (i = 4; i < argc; i++) {
 		used = frame_query(buf, used, sizeof(buf), argv[i], type,
-		                   (uint16_t)(i - 3));
+		                   (uint16_t)(i - 3), is_rd);
 		if (used == 0)
 			return 2;
 	}

@@ -14,6 +14,7 @@
 #include <ldns/ldns.h>
 
 #include "dns/pkt.h"
+#include "util/util.h"
 
 Suite *answer_suite(void);
 
@@ -459,6 +460,51 @@ START_TEST(ldns_answer_gets_client_id_and_case)
 }
 END_TEST
 
+/* RFC 4035 s3.2.1: RRSIGs go to a client only when it set DO. */
+START_TEST(rrsigs_only_for_do_clients)
+{
+	static const char *const rrs[] = {
+	    "www.example.net. 300 IN A 192.0.2.1",
+	    "www.example.net. 300 IN RRSIG A 8 3 300 20300101000000 "
+	    "20200101000000 12345 example.net. AAECAwQFBgcICQ==",
+	};
+	ldns_rr_list *list = ldns_rr_list_new();
+	size_t i, len;
+	int is_do;
+
+	for (i = 0; i < ARRAY_SIZE(rrs); i++) {
+		ldns_rr *rr = NULL;
+
+		ck_assert_int_eq(
+		    ldns_rr_new_frm_str(&rr, rrs[i], 0, NULL, NULL),
+		    LDNS_STATUS_OK);
+		ldns_rr_list_push_rr(list, rr); /* takes rr */
+	}
+	for (is_do = 0; is_do <= 1; is_do++) {
+		struct tq_args args = {
+		    .type = LDNS_RR_TYPE_A, .edns_udp = 1232, .is_do = is_do};
+		struct answer a;
+		struct tq t;
+		uint8_t buf[1232];
+		ldns_pkt *p;
+
+		tq_make(&t, "www.example.net.", &args);
+		ck_assert_int_eq(
+		    answer_begin(&a, buf, sizeof(buf), &t.q, &udp_opts, 0), 0);
+		ck_assert_int_eq(
+		    answer_add_ldns(&a, ANSWER_SEC_ANSWER, list, t.q.is_do), 0);
+		len = answer_finish(&a);
+		p = parse_resp(buf, len);
+		ck_assert_uint_eq(ldns_pkt_ancount(p), is_do ? 2 : 1);
+		ck_assert_uint_eq(
+		    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
+		    LDNS_RR_TYPE_A);
+		ldns_pkt_free(p);
+	}
+	ldns_rr_list_deep_free(list);
+}
+END_TEST
+
 Suite *
 answer_suite(void)
 {
@@ -477,6 +523,7 @@ answer_suite(void)
 	tcase_add_test(tc, formerr_without_question_has_none);
 	tcase_add_test(tc, malformed_chunks_are_rejected);
 	tcase_add_test(tc, ldns_answer_gets_client_id_and_case);
+	tcase_add_test(tc, rrsigs_only_for_do_clients);
 	suite_add_tcase(s, tc);
 	return s;
 }
