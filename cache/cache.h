@@ -140,6 +140,7 @@ struct cache_wire_info {
 	uint16_t sig_count;
 	size_t len; /* bytes written to out */
 	uint32_t ttl_s;
+	uint32_t orig_ttl_s; /* TTL when stored (after clamping): prefetch */
 	enum cache_rank rank;
 	bool is_stale;
 	bool has_rrsigs; /* RRSIGs were appended */

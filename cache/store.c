@@ -376,6 +376,7 @@ cache_rrset_wire(struct cache *c, const uint8_t *name_wire, size_t name_len,
 	if (rc != 0)
 		goto out;
 	info->ttl_s = entry_ttl_left(&e, now, c->opts.stale_window_s);
+	info->orig_ttl_s = e.ttl;
 	info->rank = (enum cache_rank)e.rank;
 	info->is_stale = st != ENTRY_FRESH;
 	if (!wire_records(e.rrs, e.nrr, out, out_cap, &pos, owner_enc,

@@ -191,6 +191,25 @@ deleg_add_addr_rr(struct deleg *d, const ldns_rr *rr,
 	return ns != NULL ? ns_add_rr(ns, rr, o) : 1;
 }
 
+int
+deleg_add_addr(struct deleg *d, const ldns_rdf *name, const struct sockaddr *sa,
+               socklen_t len)
+{
+	struct deleg_ns *ns = deleg_find_ns(d, name);
+
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    len > sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if (ns == NULL || ns->n_addrs >= DELEG_MAX_ADDRS_PER_NS)
+		return 1;
+	memset(&ns->addrs[ns->n_addrs].ss, 0, sizeof(ns->addrs[0].ss));
+	memcpy(&ns->addrs[ns->n_addrs].ss, sa, len);
+	ns->addrs[ns->n_addrs].len = len;
+	ns->n_addrs++;
+	ns->state = DELEG_NS_RESOLVED;
+	return 0;
+}
+
 struct deleg *
 deleg_from_rrs(const ldns_rdf *zone, const ldns_rr_list *ns,
                const ldns_rr_list *addrs, const struct deleg_opts *o)

@@ -89,6 +89,14 @@ int deleg_add_ns(struct deleg *d, const ldns_rdf *name);
 int deleg_add_addr_rr(struct deleg *d, const ldns_rr *rr,
                       const struct deleg_opts *o);
 
+/*
+ * Adds a configured address (port included) to the NS name name, marking
+ * it resolved: forward-zone servers, which deleg_opts do not filter since
+ * the operator named them (a forwarder on loopback is usual). Returns 0,
+ * 1 (no such NS name, list full) or -EINVAL (not IPv4/IPv6).
+ */
+int deleg_add_addr(struct deleg *d, const ldns_rdf *name,
+                   const struct sockaddr *sa, socklen_t len);
 /* True if the address is one o allows to query. */
 bool deleg_addr_allowed(const struct sockaddr *sa, const struct deleg_opts *o);
 

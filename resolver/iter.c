@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/dname.h"
 #include "util/util.h"
 
 /* RFC 9156 s2.3 */
@@ -81,20 +82,29 @@ iter_kind_str(enum iter_kind kind)
 bool
 iter_dname_equal(const ldns_rdf *a, const ldns_rdf *b)
 {
-	return a != NULL && b != NULL && ldns_dname_compare(a, b) == 0;
-}
-
-bool
-iter_dname_below(const ldns_rdf *name, const ldns_rdf *zone)
-{
-	return !iter_dname_equal(name, zone) &&
-	       ldns_dname_is_subdomain(name, zone);
+	return a != NULL && b != NULL &&
+	       dname_equal(ldns_rdf_data(a), ldns_rdf_data(b));
 }
 
 bool
 iter_dname_in_zone(const ldns_rdf *name, const ldns_rdf *zone)
 {
-	return iter_dname_equal(name, zone) || iter_dname_below(name, zone);
+	return name != NULL && zone != NULL &&
+	       dname_is_subdomain(ldns_rdf_data(name), ldns_rdf_data(zone));
+}
+
+bool
+iter_dname_below(const ldns_rdf *name, const ldns_rdf *zone)
+{
+	return iter_dname_in_zone(name, zone) && !iter_dname_equal(name, zone);
+}
+
+/* The reply speaks for the data: an authority (AA), or the recursive
+ * server we forwarded to (RA, RFC 1035 s4.1.1). */
+static bool
+is_answer_trusted(const ldns_pkt *reply, const struct iter_question *q)
+{
+	return ldns_pkt_aa(reply) || (q->is_recursive && ldns_pkt_ra(reply));
 }
 
 /* ---- result building ---- */
@@ -845,7 +855,7 @@ classify_no_final(const ldns_pkt *reply, const struct iter_question *q,
 {
 	const ldns_rdf *cut = raw_ns_owner(reply);
 	bool has_chain = r->n_links > 0;
-	bool aa = ldns_pkt_aa(reply);
+	bool aa = is_answer_trusted(reply, q);
 	int rc;
 
 	if (has_chain && !iter_dname_in_zone(*cur, q->zone))
@@ -921,7 +931,7 @@ classify_noerror(const ldns_pkt *reply, const struct iter_question *q,
 	if ((rc = chain_add_sigs(r, s.an)) < 0)
 		goto out;
 	count_unrelated_answers(r, s.an);
-	if ((is_final || r->n_links > 0) && !ldns_pkt_aa(reply)) {
+	if ((is_final || r->n_links > 0) && !is_answer_trusted(reply, q)) {
 		/* RFC 1034 s4.3.1: an authority answers with AA; this is a
 		 * cache or a forwarder: not the server we meant to ask */
 		rc = set_kind(r, ITER_LAME, "answer without aa");
@@ -944,6 +954,26 @@ out:
 	sections_free(&s);
 	ldns_rdf_deep_free(cur);
 	return rc;
+}
+
+/* A forwarder's answer is not an authority's (RFC 2181 s5.4.1): it must
+ * not outrank data from the zone's own servers. */
+static void
+demote_recursive(struct iter_result *r, const ldns_pkt *reply,
+                 const struct iter_question *q)
+{
+	size_t i;
+
+	if (!q->is_recursive || ldns_pkt_aa(reply))
+		return;
+	for (i = 0; i < r->n_rrsets; i++) {
+		enum iter_rank *rank = &r->rrsets[i].rank;
+
+		if (*rank == ITER_RANK_ANSWER_AA)
+			*rank = ITER_RANK_ANSWER_NONAUTH;
+		else if (*rank == ITER_RANK_AUTHORITY_AA)
+			*rank = ITER_RANK_REFERRAL;
+	}
 }
 
 /* Drops what a non-answer must not carry to the cache. */
@@ -997,6 +1027,7 @@ iter_classify(const ldns_pkt *reply, const struct iter_question *asked,
 	if (asked->is_minimised)
 		adjust_minimised(out, opts);
 	keep_only_useful(out);
+	demote_recursive(out, reply, asked);
 	return 0;
 }
 

@@ -91,6 +91,10 @@ struct iter_question {
 	const ldns_rdf *zone; /* zone of the server asked: its bailiwick */
 	bool is_minimised;    /* qname/qtype are a minimised question */
 	bool has_edns;        /* the query carried an OPT record */
+	/* Asked a forwarder with RD=1: a recursive answer (RA=1, AA=0) is
+	 * taken as-is, at the non-authoritative rank, and a referral is
+	 * still reported (the query treats it as a failure). */
+	bool is_recursive;
 };
 
 /* One RRset to cache: records of one (owner, type, class) and the RRSIGs
@@ -196,7 +200,8 @@ int iter_qmin_next(const ldns_rdf *qname, ldns_rr_type qtype,
                    const struct iter_opts *opts, ldns_rdf **out_name,
                    ldns_rr_type *out_type, bool *is_minimised);
 
-/* Name comparisons used across the resolver (case-insensitive). */
+/* Name comparisons used across the resolver (case-insensitive), on
+ * dns/dname.h's dname_equal() and dname_is_subdomain(). */
 bool iter_dname_equal(const ldns_rdf *a, const ldns_rdf *b);
 /* name is zone or below it: in the bailiwick of zone. */
 bool iter_dname_in_zone(const ldns_rdf *name, const ldns_rdf *zone);

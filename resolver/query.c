@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "resolver/query.h"
+#include "resolver/query_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,88 +18,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/util.h"
-
-#define INFLIGHT_BUCKETS 1024u
-/* Glueless NS lookups a query runs at once (RFC 9156-era resolvers
- * resolve a few in parallel rather than all of them: NXNS). */
-#define GLUELESS_PARALLEL 2u
-
-enum query_state {
-	QS_CACHE,
-	QS_DELEG,
-	QS_PICK,
-	QS_SENT,
-	QS_RESPONSE,
-	QS_WAIT_SUB,
-	QS_DONE
-};
-
-enum step { STEP_NEXT, STEP_WAIT, STEP_FINISHED };
-
-/* A parent's wait on one sub-query: an NS address lookup or priming. */
-struct sub_link {
-	struct query_waiter w; /* attached to the sub-query */
-	struct query *parent;  /* borrowed: the link dies with it */
-	ldns_rdf *ns_name;     /* owned; NULL for the priming query */
-	struct sub_link *next; /* in parent->subs */
-};
-
-struct query {
-	struct resolver *r;              /* borrowed */
-	struct query *next_in, *prev_in; /* in the in-flight bucket */
-	unsigned bucket;
-	const struct query *parent; /* borrowed: first asker, loop checks */
-	int depth;
-
-	ldns_rdf *qname; /* owned */
-	uint16_t qtype, qclass;
-	bool is_do;
-	bool is_prime; /* the root priming query, RFC 8109 */
-
-	enum query_state state;
-	struct query_waiter *waiters;
-
-	/* progress */
-	ldns_rdf *sname;         /* owned: name now resolved (after CNAMEs) */
-	ldns_rr_list *chain;     /* owned: answer so far */
-	ldns_rr_list *authority; /* owned: SOA of a negative answer */
-	int rcode;
-	int ede_code;
-	const char *ede_text;
-
-	struct deleg *dp;     /* owned: servers asked now */
-	ldns_rdf *qmin_prev;  /* owned: last minimised name sent to dp */
-	bool is_qmin_off;     /* fall back to the full name (relaxed) */
-	bool is_prime_waited; /* priming was tried for this query */
-	struct servsel_tried tried;
-	struct servsel_choice cur;
-
-	ldns_rdf *sent_name; /* owned */
-	ldns_rr_type sent_type;
-	bool is_sent_minimised;
-	bool is_sent_edns;
-	struct upstream_req *ureq; /* borrowed handle: cancel on finish */
-	ldns_pkt *reply;           /* owned: waiting for QS_RESPONSE */
-
-	struct sub_link *subs;
-	size_t n_subs;
-
-	struct iter_budget budget;
-	ev_timer kick;     /* starts the machine from the loop */
-	ev_timer deadline; /* resolve_timeout_ms: SERVFAIL */
-};
-
-struct resolver {
-	struct ev_loop *loop;      /* borrowed */
-	struct cache *cache;       /* borrowed, may be NULL */
-	struct upstream *up;       /* borrowed */
-	struct servsel *servsel;   /* borrowed */
-	const struct hints *hints; /* borrowed */
-	struct resolver_opts opts;
-	struct resolver_stats stats;
-	struct query *buckets[INFLIGHT_BUCKETS];
-	size_t n_inflight;
-};
 
 static void query_run(struct query *q);
 static void query_finish(struct query *q);
@@ -118,11 +37,7 @@ query_state_str(enum query_state s)
 	return "?";
 }
 
-/* Logs with the query's name, type and depth as prefix (STYLE s11). */
-static void log_q(const struct query *q, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 log_q(const struct query *q, int level, const char *fmt, ...)
 {
 	char name[LDNS_MAX_DOMAINLEN + 1];
@@ -154,6 +69,7 @@ resolver_opts_init(struct resolver_opts *o)
 	o->upstream_timeout_min_ms = 50;
 	o->use_edns = true;
 	o->is_serve_stale = true;
+	o->client_timeout_ms = 1800;
 }
 
 /* --- the in-flight table (aggregation) ----------------------------------- */
@@ -227,21 +143,21 @@ inflight_remove(struct resolver *r, struct query *q)
 
 /* --- small helpers -------------------------------------------------------- */
 
-static uint64_t
-now_ms(void)
+uint64_t
+query_now_ms(void)
 {
 	return clock_mono_ms();
 }
 
-static time_t
-now_s(void)
+time_t
+query_now_s(void)
 {
 	return clock_now(NULL);
 }
 
 /* Appends deep copies of src's records to *dst (created if NULL). */
-static int
-append_clones(ldns_rr_list **dst, const ldns_rr_list *src)
+int
+query_append_clones(ldns_rr_list **dst, const ldns_rr_list *src)
 {
 	size_t i;
 
@@ -260,14 +176,14 @@ append_clones(ldns_rr_list **dst, const ldns_rr_list *src)
 	return 0;
 }
 
-static void
-set_name(ldns_rdf **dst, const ldns_rdf *src)
+void
+query_set_name(ldns_rdf **dst, const ldns_rdf *src)
 {
 	ldns_rdf_deep_free(*dst);
 	*dst = src ? ldns_rdf_clone(src) : NULL;
 }
 
-static enum step
+enum step
 query_fail(struct query *q, int ede_code, const char *ede_text)
 {
 	q->rcode = LDNS_RCODE_SERVFAIL;
@@ -279,55 +195,12 @@ query_fail(struct query *q, int ede_code, const char *ede_text)
 	return STEP_NEXT;
 }
 
-static enum step
-fail_budget(struct query *q)
+enum step
+query_fail_budget(struct query *q)
 {
 	q->r->stats.budget_exhausted++;
 	return query_fail(q, iter_budget_ede(&q->budget),
 	                  iter_budget_ede_text(&q->budget));
-}
-
-static enum cache_rank
-cache_rank_of(enum iter_rank rank)
-{
-	switch (rank) {
-	case ITER_RANK_GLUE: return RANK_ADDITIONAL;
-	case ITER_RANK_REFERRAL: return RANK_GLUE;
-	case ITER_RANK_ANSWER_NONAUTH: return RANK_NONAUTH_ANSWER;
-	case ITER_RANK_AUTHORITY_AA: return RANK_AUTH_AUTHORITY;
-	case ITER_RANK_ANSWER_AA: return RANK_AUTH_ANSWER;
-	case ITER_RANK_NONE: break;
-	}
-	return 0;
-}
-
-static void
-cache_result(struct query *q, const struct iter_result *res)
-{
-	struct cache *c = q->r->cache;
-	time_t now = now_s();
-	size_t i;
-
-	if (c == NULL)
-		return;
-	for (i = 0; i < res->n_rrsets; i++) {
-		const struct iter_rrset *s = &res->rrsets[i];
-		enum cache_rank rank = cache_rank_of(s->rank);
-
-		if (rank == 0)
-			continue;
-		if (cache_rrset_put(c, s->rrs, s->sigs, rank, now) < 0)
-			log_q(q, VERB_DETAIL, "cache put failed");
-	}
-}
-
-static void
-cache_negative(struct query *q, const ldns_rdf *name, uint16_t type,
-               const ldns_rr *soa)
-{
-	if (q->r->cache == NULL || soa == NULL || name == NULL)
-		return;
-	(void)cache_neg_put(q->r->cache, name, type, q->qclass, soa, now_s());
 }
 
 /* --- sub-queries ---------------------------------------------------------- */
@@ -453,201 +326,50 @@ sub_done_cb(void *arg, const struct query_result *res)
 	query_run(q);
 }
 
-/* --- the states ----------------------------------------------------------- */
-
-/* One cache probe for sname: 1 answered (state set), 0 go on. */
-static int
-cache_probe_answer(struct query *q, struct cache *c, time_t now)
-{
-	struct cache_rrset rs;
-	unsigned flags = q->is_do ? CACHE_WANT_DNSSEC : 0;
-
-	if (cache_rrset_get(c, q->sname, q->qtype, q->qclass, now, flags,
-	                    &rs) != 0)
-		return 0;
-	append_clones(&q->chain, rs.rrs);
-	append_clones(&q->chain, rs.rrsigs);
-	cache_rrset_clear(&rs);
-	q->rcode = LDNS_RCODE_NOERROR;
-	q->state = QS_DONE;
-	return 1;
-}
-
-static int
-cache_probe_negative(struct query *q, struct cache *c, time_t now)
-{
-	struct cache_neg neg;
-
-	if (cache_neg_get(c, q->sname, q->qtype, q->qclass, now, 0, &neg) != 0)
-		return 0;
-	q->rcode = neg.kind == CACHE_NEG_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
-	                                          : LDNS_RCODE_NOERROR;
-	if (neg.soa != NULL && (q->authority = ldns_rr_list_new()) != NULL) {
-		ldns_rr_list_push_rr(q->authority, neg.soa);
-		neg.soa = NULL; /* moved */
-	}
-	cache_neg_clear(&neg);
-	q->state = QS_DONE;
-	return 1;
-}
-
-/* A cached CNAME at sname: 1 followed (sname moved on), 0 none. */
-static int
-cache_probe_cname(struct query *q, struct cache *c, time_t now)
-{
-	struct cache_rrset rs;
-	const ldns_rdf *target;
-
-	if (q->qtype == LDNS_RR_TYPE_CNAME ||
-	    cache_rrset_get(c, q->sname, LDNS_RR_TYPE_CNAME, q->qclass, now,
-	                    q->is_do ? CACHE_WANT_DNSSEC : 0, &rs) != 0)
-		return 0;
-	target = ldns_rr_rdf(ldns_rr_list_rr(rs.rrs, 0), 0);
-	append_clones(&q->chain, rs.rrs);
-	append_clones(&q->chain, rs.rrsigs);
-	set_name(&q->sname, target);
-	cache_rrset_clear(&rs);
-	return 1;
-}
-
+/* RFC 8109: learn the root NS set from a hints server first. STEP_WAIT
+ * if priming started, else STEP_NEXT (go on with the hints). */
 static enum step
-step_cache(struct query *q)
-{
-	struct cache *c = q->r->cache;
-	time_t now = now_s();
-
-	if (c == NULL) {
-		q->state = QS_DELEG;
-		return STEP_NEXT;
-	}
-	for (;;) {
-		if (cache_probe_answer(q, c, now) ||
-		    cache_probe_negative(q, c, now))
-			return STEP_NEXT;
-		if (!cache_probe_cname(q, c, now))
-			break;
-		if (!iter_budget_spend(&q->budget, BUDGET_CNAME))
-			return fail_budget(q);
-	}
-	q->state = QS_DELEG;
-	return STEP_NEXT;
-}
-
-/* Adds cached addresses for NS names the delegation has none for, so a
- * glueless name already known costs no sub-query. */
-static void
-deleg_fill_from_cache(struct query *q)
-{
-	struct cache *c = q->r->cache;
-	time_t now = now_s();
-	size_t i;
-
-	if (c == NULL)
-		return;
-	for (i = 0; i < q->dp->n_ns; i++) {
-		struct deleg_ns *ns = &q->dp->ns[i];
-		static const uint16_t types[] = {LDNS_RR_TYPE_A,
-		                                 LDNS_RR_TYPE_AAAA};
-		size_t t, k;
-
-		if (ns->state != DELEG_NS_UNRESOLVED)
-			continue;
-		for (t = 0; t < ARRAY_SIZE(types); t++) {
-			struct cache_rrset rs;
-
-			if (cache_rrset_get(c, ns->name, types[t], q->qclass,
-			                    now, 0, &rs) != 0)
-				continue;
-			for (k = 0; k < ldns_rr_list_rr_count(rs.rrs); k++)
-				deleg_add_addr_rr(q->dp,
-				                  ldns_rr_list_rr(rs.rrs, k),
-				                  &q->r->opts.deleg);
-			cache_rrset_clear(&rs);
-		}
-	}
-}
-
-static struct deleg *
-deleg_from_cache(struct query *q)
-{
-	struct cache_deleg *cd = NULL;
-	struct deleg *d = NULL;
-	ldns_rr_list *addrs;
-	size_t i, k;
-
-	if (q->r->cache == NULL ||
-	    cache_deleg_get(q->r->cache, q->sname, now_s(), 0, &cd) != 0)
-		return NULL;
-	/* The priming query itself must ask the hints, not a cached root
-	 * NS set that may lack addresses. */
-	if ((addrs = ldns_rr_list_new()) != NULL) {
-		for (i = 0; i < cd->ns_count; i++)
-			for (k = 0;
-			     k < ldns_rr_list_rr_count(cd->servers[i].addrs);
-			     k++)
-				ldns_rr_list_push_rr(
-				    addrs,
-				    ldns_rr_list_rr(cd->servers[i].addrs, k));
-		d = deleg_from_rrs(cd->zone, cd->ns, addrs, &q->r->opts.deleg);
-		ldns_rr_list_free(addrs); /* shallow: borrowed records */
-	}
-	cache_deleg_free(cd);
-	return d;
-}
-
-static struct deleg *
-deleg_from_hints(const struct query *q)
-{
-	const struct hints *h = q->r->hints;
-	ldns_rdf *root = ldns_dname_new_frm_str(".");
-	ldns_rr_list *addrs;
-	struct deleg *d = NULL;
-	size_t i, k;
-
-	if (root == NULL || h == NULL || (addrs = ldns_rr_list_new()) == NULL)
-		goto out;
-	for (i = 0; i < h->n_servers; i++)
-		for (k = 0; k < ldns_rr_list_rr_count(h->servers[i].addrs); k++)
-			ldns_rr_list_push_rr(
-			    addrs, ldns_rr_list_rr(h->servers[i].addrs, k));
-	d = deleg_from_rrs(root, h->ns, addrs, &q->r->opts.deleg);
-	ldns_rr_list_free(addrs);
-out:
-	ldns_rdf_deep_free(root);
-	return d;
-}
-
-static enum step
-step_deleg(struct query *q)
+start_priming(struct query *q)
 {
 	ldns_rdf *root;
 	int rc;
 
+	q->is_prime_waited = true;
+	if ((root = ldns_dname_new_frm_str(".")) == NULL)
+		return STEP_NEXT;
+	rc = sub_start(q, root, LDNS_RR_TYPE_NS, NULL);
+	ldns_rdf_deep_free(root);
+	if (rc != 0)
+		return STEP_NEXT;
+	q->r->stats.primes++;
+	q->state = QS_WAIT_SUB;
+	return STEP_WAIT;
+}
+
+/* The servers to ask: a forward zone wins over anything the cache knows
+ * (the operator's choice), then the cache, then the hints. */
+static enum step
+step_deleg(struct query *q)
+{
 	deleg_free(q->dp);
 	q->dp = NULL;
-	if (!q->is_prime)
-		q->dp = deleg_from_cache(q);
-	if (q->dp == NULL && !q->is_prime && !q->is_prime_waited) {
-		/* RFC 8109: learn the root NS set from a hints server first. */
-		q->is_prime_waited = true;
-		if ((root = ldns_dname_new_frm_str(".")) == NULL)
-			return query_fail(q, EDE_OTHER, "out of memory");
-		rc = sub_start(q, root, LDNS_RR_TYPE_NS, NULL);
-		ldns_rdf_deep_free(root);
-		if (rc == 0) {
-			q->r->stats.primes++;
-			q->state = QS_WAIT_SUB;
-			return STEP_WAIT;
-		}
-	}
+	q->is_forward = false;
+	if (!q->is_prime && (q->dp = query_forward_deleg(q)) != NULL)
+		q->is_forward = true;
+	if (q->dp == NULL && !q->is_prime)
+		q->dp = query_cache_deleg(q);
+	if (q->dp == NULL && !q->is_prime && !q->is_prime_waited &&
+	    start_priming(q) == STEP_WAIT)
+		return STEP_WAIT;
 	if (q->dp == NULL)
-		q->dp = deleg_from_hints(q);
+		q->dp = query_hints_deleg(q);
 	if (q->dp == NULL)
 		return query_fail(q, EDE_NO_REACHABLE_AUTHORITY,
 		                  "no root hints");
-	deleg_fill_from_cache(q);
+	if (!q->is_forward)
+		query_cache_fill_deleg(q);
 	servsel_tried_init(&q->tried);
-	set_name(&q->qmin_prev, NULL);
+	query_set_name(&q->qmin_prev, NULL);
 	q->state = QS_PICK;
 	return STEP_NEXT;
 }
@@ -663,7 +385,7 @@ choose_question(struct query *q)
 	bool is_min = false;
 	struct iter_opts io = q->r->opts.iter;
 
-	if (q->is_qmin_off)
+	if (q->is_qmin_off || q->is_forward) /* a forwarder needs it all */
 		io.is_qname_minimise = false;
 	if (iter_qmin_next(q->sname, q->qtype, q->dp->zone, q->qmin_prev, &io,
 	                   &name, &type, &is_min) < 0)
@@ -683,7 +405,7 @@ send_to(struct query *q, const struct servsel_choice *ch)
 	uint32_t timeout_ms;
 
 	if (!iter_budget_spend(&q->budget, BUDGET_UPSTREAM))
-		return fail_budget(q);
+		return query_fail_budget(q);
 	if (choose_question(q) < 0)
 		return query_fail(q, EDE_OTHER, "out of memory");
 	q->cur = *ch;
@@ -692,6 +414,10 @@ send_to(struct query *q, const struct servsel_choice *ch)
 		flags |= UPSTREAM_F_EDNS | (q->is_do ? UPSTREAM_F_DO : 0);
 	if (ch->prefer_tcp)
 		flags |= UPSTREAM_F_TCP;
+	if (q->is_forward) { /* a recursive server: RD=1 */
+		flags |= UPSTREAM_F_RD;
+		r->stats.forwarded++;
+	}
 	timeout_ms = MIN(MAX(ch->timeout_ms, r->opts.upstream_timeout_min_ms),
 	                 r->opts.upstream_timeout_ms);
 	servsel_tried_add(&q->tried, (const struct sockaddr *)&ch->ss, ch->len);
@@ -739,7 +465,7 @@ step_pick(struct query *q)
 {
 	struct servsel_choice ch;
 
-	if (servsel_pick(q->r->servsel, q->dp, &q->tried, now_ms(),
+	if (servsel_pick(q->r->servsel, q->dp, &q->tried, query_now_ms(),
 	                 upstream_rng_u16(upstream_rng(q->r->up)), &ch) == 0)
 		return send_to(q, &ch);
 	if (start_glueless(q) > 0) {
@@ -747,7 +473,7 @@ step_pick(struct query *q)
 		return STEP_WAIT;
 	}
 	if (q->budget.is_exhausted)
-		return fail_budget(q);
+		return query_fail_budget(q);
 	return query_fail(q, EDE_NO_REACHABLE_AUTHORITY,
 	                  "no reachable authority");
 }
@@ -756,7 +482,7 @@ step_pick(struct query *q)
 static void
 take_answer(struct query *q, const struct iter_result *res, int rcode)
 {
-	append_clones(&q->chain, res->chain);
+	query_append_clones(&q->chain, res->chain);
 	q->rcode = rcode;
 	if (res->soa != NULL && (q->authority = ldns_rr_list_new()) != NULL) {
 		ldns_rr *soa = ldns_rr_clone(res->soa);
@@ -773,7 +499,7 @@ on_referral(struct query *q, const struct iter_result *res)
 	struct deleg *d;
 
 	if (!iter_budget_spend(&q->budget, BUDGET_REFERRALS))
-		return fail_budget(q);
+		return query_fail_budget(q);
 	d = deleg_from_rrs(res->deleg_zone, res->deleg_ns, res->deleg_glue,
 	                   &q->r->opts.deleg);
 	if (d == NULL) {
@@ -783,9 +509,9 @@ on_referral(struct query *q, const struct iter_result *res)
 	q->r->stats.referrals++;
 	deleg_free(q->dp);
 	q->dp = d;
-	deleg_fill_from_cache(q);
+	query_cache_fill_deleg(q);
 	servsel_tried_init(&q->tried);
-	set_name(&q->qmin_prev, NULL);
+	query_set_name(&q->qmin_prev, NULL);
 	q->state = QS_PICK;
 	return STEP_NEXT;
 }
@@ -795,12 +521,12 @@ on_cname(struct query *q, const struct iter_result *res)
 {
 	size_t i;
 
-	append_clones(&q->chain, res->chain);
+	query_append_clones(&q->chain, res->chain);
 	for (i = 0; i < MAX(res->n_links, (size_t)1); i++)
 		if (!iter_budget_spend(&q->budget, BUDGET_CNAME))
-			return fail_budget(q);
-	set_name(&q->sname, res->target);
-	set_name(&q->qmin_prev, NULL);
+			return query_fail_budget(q);
+	query_set_name(&q->sname, res->target);
+	query_set_name(&q->qmin_prev, NULL);
 	q->is_qmin_off = false;
 	q->state = QS_CACHE;
 	return STEP_NEXT;
@@ -810,7 +536,7 @@ static enum step
 on_server_failure(struct query *q)
 {
 	servsel_report_error(q->r->servsel, (const struct sockaddr *)&q->cur.ss,
-	                     q->cur.len, now_ms());
+	                     q->cur.len, query_now_ms());
 	q->r->stats.lame++;
 	q->state = QS_PICK;
 	return STEP_NEXT;
@@ -827,27 +553,30 @@ act_on(struct query *q, const struct iter_result *res)
 		return STEP_NEXT;
 	case ITER_NXDOMAIN:
 		take_answer(q, res, LDNS_RCODE_NXDOMAIN);
-		cache_negative(q, res->target ? res->target : q->sname, 0,
-		               res->soa);
+		query_cache_negative(q, res->target ? res->target : q->sname, 0,
+		                     res->soa);
 		return STEP_NEXT;
 	case ITER_NODATA:
 		take_answer(q, res, LDNS_RCODE_NOERROR);
-		cache_negative(q, res->target ? res->target : q->sname,
-		               q->qtype, res->soa);
+		query_cache_negative(q, res->target ? res->target : q->sname,
+		                     q->qtype, res->soa);
 		return STEP_NEXT;
 	case ITER_CNAME: return on_cname(q, res);
-	case ITER_REFERRAL: return on_referral(q, res);
+	case ITER_REFERRAL:
+		if (q->is_forward) /* a forwarder answers; never refers */
+			break;
+		return on_referral(q, res);
 	case ITER_FORMERR_EDNS:
 		servsel_report_edns_fail(q->r->servsel,
 		                         (const struct sockaddr *)&q->cur.ss,
-		                         q->cur.len, now_ms());
+		                         q->cur.len, query_now_ms());
 		again.use_edns = false;
 		return send_to(q, &again);
 	case ITER_MINIMISE_FALLBACK:
 		q->is_qmin_off = true;
 		return send_to(q, &again);
 	case ITER_QMIN_NEXT:
-		set_name(&q->qmin_prev, q->sent_name);
+		query_set_name(&q->qmin_prev, q->sent_name);
 		return send_to(q, &again);
 	case ITER_LAME:
 	case ITER_SERVFAIL_RCODE:
@@ -871,6 +600,7 @@ step_response(struct query *q)
 	asked.zone = q->dp->zone;
 	asked.is_minimised = q->is_sent_minimised;
 	asked.has_edns = q->is_sent_edns;
+	asked.is_recursive = q->is_forward;
 	rc = iter_classify(q->reply, &asked, &q->r->opts.iter, &res);
 	ldns_pkt_free(q->reply);
 	q->reply = NULL;
@@ -881,7 +611,7 @@ step_response(struct query *q)
 	log_q(q, VERB_ALGO, "reply: %s (%s)", iter_kind_str(res.kind),
 	      res.why ? res.why : "");
 	q->r->stats.out_of_bailiwick += res.n_out_of_bailiwick;
-	cache_result(q, &res);
+	query_cache_result(q, &res);
 	st = act_on(q, &res);
 	iter_result_clear(&res);
 	return st;
@@ -902,7 +632,7 @@ query_run(struct query *q)
 	do {
 		log_q(q, VERB_ALGO, "-> %s", query_state_str(q->state));
 		switch (q->state) {
-		case QS_CACHE: st = step_cache(q); break;
+		case QS_CACHE: st = query_cache_step(q); break;
 		case QS_DELEG: st = step_deleg(q); break;
 		case QS_PICK: st = step_pick(q); break;
 		case QS_RESPONSE: st = step_response(q); break;
@@ -929,7 +659,7 @@ upstream_done_cb(void *arg, struct upstream_result *res)
 		if (res->status != UPSTREAM_TIMEOUT)
 			servsel_report_error(
 			    q->r->servsel, (const struct sockaddr *)&q->cur.ss,
-			    q->cur.len, now_ms());
+			    q->cur.len, query_now_ms());
 		q->state = QS_PICK;
 	} else {
 		q->reply = res->reply;
@@ -959,6 +689,69 @@ query_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	q->r->stats.deadline_expired++;
 	query_fail(q, EDE_NO_REACHABLE_AUTHORITY, "resolution timed out");
 	query_finish(q);
+}
+
+/* Hands res to every waiter, detaching each before its callback. */
+static void
+notify_waiters(struct query *q, const struct query_result *res)
+{
+	struct query_waiter *w;
+
+	while ((w = q->waiters) != NULL) {
+		q->waiters = w->next;
+		w->q = NULL;
+		w->next = NULL;
+		w->cb(w->arg, res);
+	}
+}
+
+/* RFC 8767 s4: answers every waiter from stale data if the cache has
+ * some; the query itself goes on. False if there is none. */
+static bool
+serve_stale(struct query *q)
+{
+	struct query_result res;
+	ldns_rr_list *answer, *authority;
+	struct query_waiter *w;
+
+	if (q->waiters == NULL ||
+	    !query_cache_stale(q, &res, &answer, &authority))
+		return false;
+	for (w = q->waiters; w != NULL; w = w->next)
+		q->r->stats.stale_served++;
+	log_q(q, VERB_QUERY, "answered from %s data",
+	      res.is_stale ? "stale" : "fresh");
+	notify_waiters(q, &res);
+	ldns_rr_list_deep_free(answer);
+	ldns_rr_list_deep_free(authority);
+	return true;
+}
+
+static void
+query_client_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct query *q = container_of(w, struct query, client_timer);
+
+	UNUSED(loop);
+	UNUSED(revents);
+	if (serve_stale(q))
+		q->has_served_stale = true;
+}
+
+/* Arms the client response timer for a client that just attached; one
+ * arriving after stale data went out gets it at once. */
+static void
+client_timer_arm(struct query *q)
+{
+	const struct resolver_opts *o = &q->r->opts;
+
+	if (o->client_timeout_ms == 0 || !o->is_serve_stale ||
+	    q->r->cache == NULL || ev_is_active(&q->client_timer))
+		return;
+	ev_timer_set(&q->client_timer,
+	             q->has_served_stale ? 0. : o->client_timeout_ms / 1000.0,
+	             0.);
+	ev_timer_start(q->r->loop, &q->client_timer);
 }
 
 static void
@@ -993,6 +786,7 @@ query_new(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
 	q->ede_code = -1;
 	iter_budget_init(&q->budget, &r->opts.budget);
 	ev_timer_init(&q->kick, query_kick_cb, 0., 0.);
+	ev_timer_init(&q->client_timer, query_client_timer_cb, 0., 0.);
 	ev_timer_init(&q->deadline, query_deadline_cb,
 	              r->opts.resolve_timeout_ms / 1000.0, 0.);
 	inflight_add(r, q);
@@ -1045,10 +839,10 @@ query_finish(struct query *q)
 {
 	struct resolver *r = q->r;
 	struct query_result res;
-	struct query_waiter *w;
 
 	ev_timer_stop(r->loop, &q->kick);
 	ev_timer_stop(r->loop, &q->deadline);
+	ev_timer_stop(r->loop, &q->client_timer);
 	if (q->ureq != NULL) {
 		upstream_cancel(q->ureq);
 		q->ureq = NULL;
@@ -1060,17 +854,15 @@ query_finish(struct query *q)
 	inflight_remove(r, q);
 	if (q->state != QS_DONE)
 		q->rcode = LDNS_RCODE_SERVFAIL;
-	memset(&res, 0, sizeof(res));
-	res.rcode = q->rcode;
-	res.answer = q->chain;
-	res.authority = q->authority;
-	res.ede_code = q->ede_code;
-	res.ede_text = q->ede_text;
-	while ((w = q->waiters) != NULL) {
-		q->waiters = w->next;
-		w->q = NULL;
-		w->next = NULL;
-		w->cb(w->arg, &res);
+	/* RFC 8767 s4: a failed resolution is answered with stale data */
+	if (q->rcode != LDNS_RCODE_SERVFAIL || !serve_stale(q)) {
+		memset(&res, 0, sizeof(res));
+		res.rcode = q->rcode;
+		res.answer = q->chain;
+		res.authority = q->authority;
+		res.ede_code = q->ede_code;
+		res.ede_text = q->ede_text;
+		notify_waiters(q, &res);
 	}
 	query_free(q);
 }
@@ -1150,5 +942,30 @@ resolver_resolve(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
 		query_kick(q);
 	}
 	query_attach(q, w);
+	client_timer_arm(q);
+	return 0;
+}
+
+bool
+resolver_should_prefetch(const struct resolver *r, uint32_t ttl_s,
+                         uint32_t orig_ttl_s)
+{
+	return r->opts.is_prefetch && orig_ttl_s > 0 &&
+	       (uint64_t)ttl_s * 10u <= orig_ttl_s;
+}
+
+int
+resolver_prefetch(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
+                  uint16_t qclass, bool is_do)
+{
+	struct query *q;
+
+	if (inflight_find(r, qname, qtype, qclass, is_do) != NULL)
+		return 0;
+	if ((q = query_new(r, qname, qtype, qclass, is_do)) == NULL)
+		return -ENOMEM;
+	q->is_refresh = true;
+	r->stats.prefetches++;
+	query_kick(q);
 	return 0;
 }

@@ -38,6 +38,7 @@ struct servsel;
 struct hints;
 struct query;
 struct resolver;
+struct config_forward_list;
 
 /* What a finished query hands its waiters. Everything is borrowed and
  * valid only during the callback. */
@@ -74,6 +75,15 @@ struct resolver_opts {
 	uint32_t upstream_timeout_min_ms;
 	bool use_edns; /* send EDNS0 upstream (servsel may turn it off) */
 	bool is_serve_stale;
+	/* RFC 8767 s5 client response timer: a client still waiting after
+	 * this long gets stale data if the cache has some, while the query
+	 * goes on and refreshes the cache. 0: only after a failure. */
+	uint32_t client_timeout_ms;
+	/* Refresh an entry in the last 10% of its TTL on a hit. */
+	bool is_prefetch;
+	/* forward-zone: sections; borrowed, must outlive the resolver
+	 * (the running configuration's list). NULL: none. */
+	const struct config_forward_list *forwards;
 };
 
 /* Defaults matching the configuration's defaults. */
@@ -93,6 +103,9 @@ struct resolver_stats {
 	uint64_t servfail;
 	uint64_t out_of_bailiwick; /* records dropped as poisoning attempts */
 	uint64_t primes;           /* root priming queries */
+	uint64_t stale_served;     /* waiters answered with stale data */
+	uint64_t prefetches;       /* background refreshes started */
+	uint64_t forwarded;        /* queries sent to a forward zone */
 };
 
 /*
@@ -120,6 +133,22 @@ size_t resolver_inflight(const struct resolver *r);
  */
 int resolver_resolve(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
                      uint16_t qclass, bool is_do, struct query_waiter *w);
+
+/*
+ * Prefetch (RFC 8767 s5 style refresh before expiry): true if a cache hit
+ * with ttl_s left of orig_ttl_s is in the last 10% of its TTL and prefetch
+ * is on.
+ */
+bool resolver_should_prefetch(const struct resolver *r, uint32_t ttl_s,
+                              uint32_t orig_ttl_s);
+
+/*
+ * Starts a background query for (qname, qtype, qclass, is_do) with no
+ * waiter, which skips the cached answer and refreshes it. Nothing is
+ * started if the question is already in flight. Returns 0 or -ENOMEM.
+ */
+int resolver_prefetch(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
+                      uint16_t qclass, bool is_do);
 
 /* Detaches w from its query; the query goes on for the others (and to
  * fill the cache). No-op if w is not attached. */

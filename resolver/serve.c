@@ -229,6 +229,24 @@ answer_any(struct serve *s, struct listen_req *req, const struct pkt_query *pq)
 /* --- the cache fast path ----------------------------------------------------
  */
 
+/* A hit in the last 10% of its TTL refreshes the entry in the
+ * background (prefetch) so a popular name never expires for clients. */
+static void
+maybe_prefetch(struct serve *s, const struct pkt_query *pq,
+               const struct cache_wire_info *info)
+{
+	ldns_rdf *qname;
+
+	if (info->is_stale || !resolver_should_prefetch(
+	                          s->resolver, info->ttl_s, info->orig_ttl_s))
+		return;
+	qname = ldns_dname_new_frm_data((uint16_t)pq->qname_len, pq->qname_lc);
+	if (qname != NULL)
+		(void)resolver_prefetch(s->resolver, qname, pq->qtype,
+		                        pq->qclass, pq->is_do);
+	ldns_rdf_deep_free(qname);
+}
+
 /* Tries a positive answer from the cache; true if sent. */
 static bool
 fast_positive(struct serve *s, struct listen_req *req,
@@ -252,6 +270,7 @@ fast_positive(struct serve *s, struct listen_req *req,
 		answer_set_ede(&a, (uint16_t)ede, "stale answer");
 	(void)answer_add_rrs(&a, ANSWER_SEC_ANSWER, s->rrs, info.len);
 	send_response(s, req, answer_finish(&a), LDNS_RCODE_NOERROR);
+	maybe_prefetch(s, pq, &info);
 	return true;
 }
 

@@ -59,6 +59,9 @@ resolver_opts_from_config(const struct config *cfg, struct resolver_opts *o)
 	o->upstream_timeout_ms = cfg->upstream_timeout_ms;
 	o->upstream_timeout_min_ms = cfg->upstream_timeout_min_ms;
 	o->is_serve_stale = cfg->serve_expired;
+	o->client_timeout_ms = cfg->serve_expired_client_timeout_ms;
+	o->is_prefetch = cfg->prefetch;
+	o->forwards = &cfg->forward_zones;
 }
 
 static void

@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <string.h>
 #include <netinet/in.h>
 
 #include "resolver/iter.h"
@@ -260,6 +262,38 @@ START_TEST(resolution_with_no_usable_address_is_a_failure)
 }
 END_TEST
 
+START_TEST(configured_forwarder_keeps_its_port_and_loopback)
+{
+	ldns_rdf *zone = ldns_dname_new_frm_str("example.test.");
+	struct deleg *d = deleg_new(zone);
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	const struct sockaddr_in *got;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(5353);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_UNIX; /* neither IPv4 nor IPv6 */
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(deleg_add_ns(d, zone), 0);
+	ck_assert_int_eq(
+	    deleg_add_addr(d, zone, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(
+	    deleg_add_addr(d, zone, (struct sockaddr *)&sin6, sizeof(sin6)),
+	    -EINVAL);
+	ck_assert_uint_eq(deleg_addr_count(d), 1);
+	got = (const struct sockaddr_in *)&d->ns[0].addrs[0].ss;
+	ck_assert_uint_eq(ntohs(got->sin_port), 5353);
+	ck_assert_int_eq(d->ns[0].state, DELEG_NS_RESOLVED);
+	ck_assert_ptr_null(deleg_next_glueless(
+	    d, &(struct deleg_opts){.do_ip4 = true, .max_ns_names = 4}));
+	deleg_free(d);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
 Suite *
 deleg_suite(void)
 {
@@ -274,6 +308,7 @@ deleg_suite(void)
 	tcase_add_test(tc, glueless_names_outside_zone_first_and_capped);
 	tcase_add_test(tc, in_zone_glueless_name_waits_for_some_address);
 	tcase_add_test(tc, resolution_with_no_usable_address_is_a_failure);
+	tcase_add_test(tc, configured_forwarder_keeps_its_port_and_loopback);
 	suite_add_tcase(s, tc);
 	return s;
 }

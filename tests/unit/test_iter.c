@@ -23,6 +23,7 @@ struct reply_spec {
 	ldns_pkt_rcode rcode;
 	bool aa;
 	bool has_opt;
+	bool ra;
 	const char *an[8];
 	const char *ns[8];
 	const char *ar[8];
@@ -60,6 +61,7 @@ make_reply(const struct reply_spec *s)
 	ldns_pkt_set_id(p, 4242);
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_aa(p, s->aa);
+	ldns_pkt_set_ra(p, s->ra);
 	ldns_pkt_set_rcode(p, (uint8_t)s->rcode);
 	push_rrs(p, LDNS_SECTION_ANSWER, s->an);
 	push_rrs(p, LDNS_SECTION_AUTHORITY, s->ns);
@@ -701,6 +703,62 @@ START_TEST(answer_or_nxdomain_without_aa_is_lame)
 }
 END_TEST
 
+START_TEST(forwarder_answers_with_ra_are_taken_at_nonauth_rank)
+{
+	struct reply_spec ans = {.qname = "www.example.com.",
+	                         .qtype = LDNS_RR_TYPE_A,
+	                         .rcode = LDNS_RCODE_NOERROR,
+	                         .ra = true,
+	                         .an = {"www.example.com. 300 IN A 192.0.2.1"}};
+	struct reply_spec nx = {
+	    .qname = "nx.example.com.",
+	    .qtype = LDNS_RR_TYPE_A,
+	    .rcode = LDNS_RCODE_NXDOMAIN,
+	    .ra = true,
+	    .ns = {"example.com. 60 IN SOA ns1.example.com. host.example.com. "
+	           "1 7200 3600 1209600 300"}};
+	struct reply_spec nodata = {
+	    .qname = "www.example.com.",
+	    .qtype = LDNS_RR_TYPE_MX,
+	    .rcode = LDNS_RCODE_NOERROR,
+	    .ra = true,
+	    .ns = {"example.com. 60 IN SOA ns1.example.com. host.example.com. "
+	           "1 7200 3600 1209600 300"}};
+	struct asked a, b, c;
+	struct iter_result r;
+	const struct iter_rrset *s;
+
+	ask(&a, "www.example.com.", LDNS_RR_TYPE_A, ".");
+	a.q.is_recursive = true;
+	ck_assert_int_eq(classify(&ans, &a, NULL, &r), ITER_ANSWER);
+	ck_assert_ptr_nonnull(
+	    s = cached(&r, "www.example.com.", LDNS_RR_TYPE_A));
+	ck_assert_int_eq(s->rank, ITER_RANK_ANSWER_NONAUTH);
+	iter_result_clear(&r);
+	/* the same reply to an iterative question is a lame server's */
+	a.q.is_recursive = false;
+	ck_assert_int_eq(classify(&ans, &a, NULL, &r), ITER_LAME);
+	iter_result_clear(&r);
+	/* a forwarder that does not recurse (RA=0) is no use either */
+	a.q.is_recursive = true;
+	ans.ra = false;
+	ck_assert_int_eq(classify(&ans, &a, NULL, &r), ITER_LAME);
+	iter_result_clear(&r);
+	ask(&b, "nx.example.com.", LDNS_RR_TYPE_A, "example.com.");
+	b.q.is_recursive = true;
+	ck_assert_int_eq(classify(&nx, &b, NULL, &r), ITER_NXDOMAIN);
+	ck_assert_ptr_nonnull(r.soa);
+	iter_result_clear(&r);
+	ask(&c, "www.example.com.", LDNS_RR_TYPE_MX, "example.com.");
+	c.q.is_recursive = true;
+	ck_assert_int_eq(classify(&nodata, &c, NULL, &r), ITER_NODATA);
+	iter_result_clear(&r);
+	asked_clear(&a);
+	asked_clear(&b);
+	asked_clear(&c);
+}
+END_TEST
+
 START_TEST(out_of_bailiwick_records_in_every_section_are_dropped)
 {
 	struct reply_spec s = {
@@ -1178,6 +1236,7 @@ iter_suite(void)
 	TCase *tb = tcase_create("budget");
 
 	tcase_add_test(tc, answer_with_aa_is_cached_at_answer_rank);
+	tcase_add_test(tc, forwarder_answers_with_ra_are_taken_at_nonauth_rank);
 	tcase_add_test(tc, cname_chain_of_three_zones_is_followed_zone_by_zone);
 	tcase_add_test(tc, cname_chain_inside_zone_is_one_answer);
 	tcase_add_test(tc, cname_loop_in_one_reply_terminates);
