@@ -15,15 +15,17 @@ set -u
 command -v dig >/dev/null 2>&1 || exit 77
 lab_up
 fake_zone "$LAB_RUN/fake.zone" warm agg
-# 600 ms per answer: the 50 queries below all arrive while it is pending
-fakeauth_start fa -l "$LAB_NET.5.1@53" -z "$LAB_RUN/fake.zone" -d 600 ||
+# 2 s per answer: the 50 queries below all arrive while it is pending,
+# even on a busy machine
+fakeauth_start fa -l "$LAB_NET.5.1@53" -z "$LAB_RUN/fake.zone" -d 2000 ||
 	lab_finish
 # Loopback clients: 127.0.0.1 (dig's default source here) is allowed,
 # the rest of 127.0.0.0/9 refused, 127.0.0.66 dropped.
 cairnd_start "	access-control: 127.0.0.0/9 refuse
 	access-control: 127.0.0.1/32 allow
 	access-control: 127.0.0.66/32 deny
-	upstream-timeout-min: 1000" || lab_finish
+	upstream-timeout: 3000
+	upstream-timeout-min: 3000" || lab_finish
 www="www.example.test. A 192.0.2.1 | www.example.test. A 192.0.2.2"
 q=$(qhex 4321 0100 1 0 0 0 "$(question www.example.test. 1)")
 
@@ -48,14 +50,14 @@ DIG_OPTS=+norec expect_case www.glueless.test. A NOERROR \
 	"www.glueless.test. A 192.0.2.30"
 
 # -- aggregation: the delegation to fakeauth is cached first
-expect_case warm.fake.test. A NOERROR "warm.fake.test. A 192.0.2.1"
+DIG_TIME=4 expect_case warm.fake.test. A NOERROR "warm.fake.test. A 192.0.2.1"
 kill -USR1 "$(cat "$LAB_RUN/fakeauth/fa.pid")"
 sleep 0.2
 before=$(fa_stat fa udp_queries)
 pids=
 i=1
 while [ $i -le 50 ]; do
-	"$RAWQ" udp "$SERVER" "$PORT" \
+	RAWQ_WAIT_S=6 "$RAWQ" udp "$SERVER" "$PORT" \
 		"$(qhex $((1000 + i)) 0100 1 0 0 0 "$(question agg.fake.test. 1)")" \
 		>"$LAB_RUN/agg.$i" 2>&1 &
 	pids="$pids $!"

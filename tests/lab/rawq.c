@@ -11,7 +11,8 @@
  *           with a small receive buffer that is never read; then wait
  *           SECONDS and close
  * Prints "id=ID rcode=RCODE tc=0|1 qd=N an=N ns=N ar=N len=BYTES" (RCODE
- * numeric, with the EDNS extended bits), "noreply" (2 s passed), "closed"
+ * numeric, with the EDNS extended bits), "noreply" (2 s passed, or
+ * $RAWQ_WAIT_S seconds), "closed"
  * (the server closed the connection) or "sent COUNT". -b binds the
  * client to source address SRC first. Exit 0 after printing, 2 on usage
  * or local errors.
@@ -55,7 +56,8 @@ sock_open(int type, const char *src, const char *addr, const char *port,
           int rcvbuf)
 {
 	struct sockaddr_in sa = {0}, sb = {0};
-	struct timeval tv = {2, 0};
+	const char *wait_s = getenv("RAWQ_WAIT_S");
+	struct timeval tv = {wait_s != NULL ? atoi(wait_s) : 2, 0};
 	int fd, one = 1;
 
 	sa.sin_family = AF_INET;
