@@ -745,8 +745,8 @@ client_timer_arm(struct query *q)
 {
 	const struct resolver_opts *o = &q->r->opts;
 
-	if (o->client_timeout_ms == 0 || !o->is_serve_stale ||
-	    q->r->cache == NULL || ev_is_active(&q->client_timer))
+	if (!o->is_serve_stale || q->r->cache == NULL ||
+	    ev_is_active(&q->client_timer))
 		return;
 	ev_timer_set(&q->client_timer,
 	             q->has_served_stale ? 0. : o->client_timeout_ms / 1000.0,
