@@ -326,6 +326,29 @@ sub_done_cb(void *arg, const struct query_result *res)
 	query_run(q);
 }
 
+/* A new delegation: every address may be tried again. */
+static void
+tried_reset(struct query *q)
+{
+	servsel_tried_init(&q->tried);
+	q->rounds = 1;
+	q->has_timeout = false;
+}
+
+/* Every address was tried: start another round if a try timed out. */
+static bool
+next_round(struct query *q)
+{
+	if (!q->has_timeout || q->rounds >= QUERY_MAX_ROUNDS ||
+	    deleg_addr_count(q->dp) == 0)
+		return false;
+	servsel_tried_init(&q->tried);
+	q->rounds++;
+	q->has_timeout = false;
+	log_q(q, VERB_ALGO, "round %u over the servers", q->rounds);
+	return true;
+}
+
 /* RFC 8109: learn the root NS set from a hints server first. STEP_WAIT
  * if priming started, else STEP_NEXT (go on with the hints). */
 static enum step
@@ -368,7 +391,7 @@ step_deleg(struct query *q)
 		                  "no root hints");
 	if (!q->is_forward)
 		query_cache_fill_deleg(q);
-	servsel_tried_init(&q->tried);
+	tried_reset(q);
 	query_set_name(&q->qmin_prev, NULL);
 	q->state = QS_PICK;
 	return STEP_NEXT;
@@ -464,14 +487,19 @@ static enum step
 step_pick(struct query *q)
 {
 	struct servsel_choice ch;
+	uint16_t rnd = upstream_rng_u16(upstream_rng(q->r->up));
 
-	if (servsel_pick(q->r->servsel, q->dp, &q->tried, query_now_ms(),
-	                 upstream_rng_u16(upstream_rng(q->r->up)), &ch) == 0)
+	if (servsel_pick(q->r->servsel, q->dp, &q->tried, query_now_ms(), rnd,
+	                 &ch) == 0)
 		return send_to(q, &ch);
 	if (start_glueless(q) > 0) {
 		q->state = QS_WAIT_SUB;
 		return STEP_WAIT;
 	}
+	if (!q->budget.is_exhausted && next_round(q) &&
+	    servsel_pick(q->r->servsel, q->dp, &q->tried, query_now_ms(), rnd,
+	                 &ch) == 0)
+		return send_to(q, &ch);
 	if (q->budget.is_exhausted)
 		return query_fail_budget(q);
 	return query_fail(q, EDE_NO_REACHABLE_AUTHORITY,
@@ -510,7 +538,7 @@ on_referral(struct query *q, const struct iter_result *res)
 	deleg_free(q->dp);
 	q->dp = d;
 	query_cache_fill_deleg(q);
-	servsel_tried_init(&q->tried);
+	tried_reset(q);
 	query_set_name(&q->qmin_prev, NULL);
 	q->state = QS_PICK;
 	return STEP_NEXT;
@@ -656,7 +684,9 @@ upstream_done_cb(void *arg, struct upstream_result *res)
 		q->r->stats.upstream_failed++;
 		log_q(q, VERB_QUERY, "upstream %s",
 		      upstream_status_str(res->status));
-		if (res->status != UPSTREAM_TIMEOUT)
+		if (res->status == UPSTREAM_TIMEOUT)
+			q->has_timeout = true;
+		else
 			servsel_report_error(
 			    q->r->servsel, (const struct sockaddr *)&q->cur.ss,
 			    q->cur.len, query_now_ms());
