@@ -72,75 +72,6 @@ resolver_opts_init(struct resolver_opts *o)
 	o->client_timeout_ms = 1800;
 }
 
-/* --- the in-flight table (aggregation) ----------------------------------- */
-
-static unsigned
-key_hash(const ldns_rdf *name, uint16_t type, uint16_t class, bool is_do)
-{
-	const uint8_t *p = ldns_rdf_data(name);
-	size_t i, n = ldns_rdf_size(name);
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c - 'A' + 'a');
-		h = (h ^ c) * 16777619u;
-	}
-	h = (h ^ type) * 16777619u;
-	h = (h ^ class) * 16777619u;
-	h = (h ^ (is_do ? 1u : 0u)) * 16777619u;
-	return h % INFLIGHT_BUCKETS;
-}
-
-static bool
-key_equal(const struct query *q, const ldns_rdf *name, uint16_t type,
-          uint16_t class, bool is_do)
-{
-	return q->qtype == type && q->qclass == class && q->is_do == is_do &&
-	       ldns_dname_compare(q->qname, name) == 0;
-}
-
-static struct query *
-inflight_find(struct resolver *r, const ldns_rdf *name, uint16_t type,
-              uint16_t class, bool is_do)
-{
-	struct query *q = r->buckets[key_hash(name, type, class, is_do)];
-
-	for (; q != NULL; q = q->next_in)
-		if (key_equal(q, name, type, class, is_do))
-			return q;
-	return NULL;
-}
-
-static void
-inflight_add(struct resolver *r, struct query *q)
-{
-	q->bucket = key_hash(q->qname, q->qtype, q->qclass, q->is_do);
-	q->prev_in = NULL;
-	q->next_in = r->buckets[q->bucket];
-	if (q->next_in != NULL)
-		q->next_in->prev_in = q;
-	r->buckets[q->bucket] = q;
-	r->n_inflight++;
-}
-
-static void
-inflight_remove(struct resolver *r, struct query *q)
-{
-	if (q->prev_in != NULL)
-		q->prev_in->next_in = q->next_in;
-	else if (r->buckets[q->bucket] == q)
-		r->buckets[q->bucket] = q->next_in;
-	else
-		return; /* not in the table */
-	if (q->next_in != NULL)
-		q->next_in->prev_in = q->prev_in;
-	q->next_in = q->prev_in = NULL;
-	r->n_inflight--;
-}
-
 /* --- small helpers -------------------------------------------------------- */
 
 uint64_t
@@ -241,7 +172,7 @@ sub_start(struct query *q, const ldns_rdf *name, uint16_t type,
 	link->ns_name = ns_name ? ldns_rdf_clone(ns_name) : NULL;
 	link->w.cb = sub_done_cb;
 	link->w.arg = link;
-	sub = inflight_find(r, name, type, q->qclass, false);
+	sub = query_inflight_find(r, name, type, q->qclass, false);
 	if (sub == NULL) {
 		if ((sub = query_new(r, name, type, q->qclass, false)) == NULL)
 			goto fail;
@@ -819,7 +750,7 @@ query_new(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
 	ev_timer_init(&q->client_timer, query_client_timer_cb, 0., 0.);
 	ev_timer_init(&q->deadline, query_deadline_cb,
 	              r->opts.resolve_timeout_ms / 1000.0, 0.);
-	inflight_add(r, q);
+	query_inflight_add(r, q);
 	r->stats.queries_started++;
 	return q;
 }
@@ -881,7 +812,7 @@ query_finish(struct query *q)
 		query_waiter_cancel(&q->subs->w);
 		sub_unlink(q, q->subs);
 	}
-	inflight_remove(r, q);
+	query_inflight_remove(r, q);
 	if (q->state != QS_DONE)
 		q->rcode = LDNS_RCODE_SERVFAIL;
 	/* RFC 8767 s4: a failed resolution is answered with stale data */
@@ -962,7 +893,7 @@ int
 resolver_resolve(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
                  uint16_t qclass, bool is_do, struct query_waiter *w)
 {
-	struct query *q = inflight_find(r, qname, qtype, qclass, is_do);
+	struct query *q = query_inflight_find(r, qname, qtype, qclass, is_do);
 
 	if (q != NULL) {
 		r->stats.aggregated++;
@@ -990,7 +921,7 @@ resolver_prefetch(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
 {
 	struct query *q;
 
-	if (inflight_find(r, qname, qtype, qclass, is_do) != NULL)
+	if (query_inflight_find(r, qname, qtype, qclass, is_do) != NULL)
 		return 0;
 	if ((q = query_new(r, qname, qtype, qclass, is_do)) == NULL)
 		return -ENOMEM;

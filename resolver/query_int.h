@@ -124,6 +124,16 @@ int query_append_clones(ldns_rr_list **dst, const ldns_rr_list *src);
 /* Replaces *dst by a copy of src (NULL allowed). */
 void query_set_name(ldns_rdf **dst, const ldns_rdf *src);
 
+/* --- query_inflight.c --- */
+
+/* The query in flight for (name, type, class, is_do), or NULL. */
+struct query *query_inflight_find(struct resolver *r, const ldns_rdf *name,
+                                  uint16_t type, uint16_t class, bool is_do);
+/* Adds q (its key: qname, qtype, qclass, is_do) to r's table. */
+void query_inflight_add(struct resolver *r, struct query *q);
+/* Removes q; no-op if it is not in the table. */
+void query_inflight_remove(struct resolver *r, struct query *q);
+
 /* --- query_cache.c --- */
 
 /* QS_CACHE: answer, negative answer or CNAME links from the cache. */
