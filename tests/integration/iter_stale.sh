@@ -105,9 +105,9 @@ cairnd_stop
 cairnd_start "	prefetch: yes" || lab_finish
 fakeauth_start pf -l "$FA" -z "$LAB_RUN/z3" || lab_finish
 expect_case www.fake.test. A NOERROR "www.fake.test. A 192.0.2.57"
-before=$(fa_stat pf udp_queries)
 i=0
 while [ $i -lt 30 ]; do
+	before=$(fa_stat pf udp_queries)
 	query www.fake.test. A
 	[ "$(ttl_of_last)" -le 1 ] && break
 	i=$((i + 1))
