@@ -72,75 +72,6 @@ resolver_opts_init(struct resolver_opts *o)
 	o->client_timeout_ms = 1800;
 }
 
-/* --- the in-flight table (aggregation) ----------------------------------- */
-
-static unsigned
-key_hash(const ldns_rdf *name, uint16_t type, uint16_t class, bool is_do)
-{
-	const uint8_t *p = ldns_rdf_data(name);
-	size_t i, n = ldns_rdf_size(name);
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c - 'A' + 'a');
-		h = (h ^ c) * 16777619u;
-	}
-	h = (h ^ type) * 16777619u;
-	h = (h ^ class) * 16777619u;
-	h = (h ^ (is_do ? 1u : 0u)) * 16777619u;
-	return h % INFLIGHT_BUCKETS;
-}
-
-static bool
-key_equal(const struct query *q, const ldns_rdf *name, uint16_t type,
-          uint16_t class, bool is_do)
-{
-	return q->qtype == type && q->qclass == class && q->is_do == is_do &&
-	       ldns_dname_compare(q->qname, name) == 0;
-}
-
-static struct query *
-inflight_find(struct resolver *r, const ldns_rdf *name, uint16_t type,
-              uint16_t class, bool is_do)
-{
-	struct query *q = r->buckets[key_hash(name, type, class, is_do)];
-
-	for (; q != NULL; q = q->next_in)
-		if (key_equal(q, name, type, class, is_do))
-			return q;
-	return NULL;
-}
-
-static void
-inflight_add(struct resolver *r, struct query *q)
-{
-	q->bucket = key_hash(q->qname, q->qtype, q->qclass, q->is_do);
-	q->prev_in = NULL;
-	q->next_in = r->buckets[q->bucket];
-	if (q->next_in != NULL)
-		q->next_in->prev_in = q;
-	r->buckets[q->bucket] = q;
-	r->n_inflight++;
-}
-
-static void
-inflight_remove(struct resolver *r, struct query *q)
-{
-	if (q->prev_in != NULL)
-		q->prev_in->next_in = q->next_in;
-	else if (r->buckets[q->bucket] == q)
-		r->buckets[q->bucket] = q->next_in;
-	else
-		return; /* not in the table */
-	if (q->next_in != NULL)
-		q->next_in->prev_in = q->prev_in;
-	q->next_in = q->prev_in = NULL;
-	r->n_inflight--;
-}
-
 /* --- small helpers -------------------------------------------------------- */
 
 uint64_t
@@ -241,7 +172,7 @@ sub_start(struct query *q, const ldns_rdf *name, uint16_t type,
 	link->ns_name = ns_name ? ldns_rdf_clone(ns_name) : NULL;
 	link->w.cb = sub_done_cb;
 	link->w.arg = link;
-	sub = inflight_find(r, name, type, q->qclass, false);
+	sub = query_inflight_find(r, name, type, q->qclass, false);
 	if (sub == NULL) {
 		if ((sub = query_new(r, name, type, q->qclass, false)) == NULL)
 			goto fail;
@@ -326,6 +257,29 @@ sub_done_cb(void *arg, const struct query_result *res)
 	query_run(q);
 }
 
+/* A new delegation: every address may be tried again. */
+static void
+tried_reset(struct query *q)
+{
+	servsel_tried_init(&q->tried);
+	q->rounds = 1;
+	q->has_timeout = false;
+}
+
+/* Every address was tried: start another round if a try timed out. */
+static bool
+next_round(struct query *q)
+{
+	if (!q->has_timeout || q->rounds >= QUERY_MAX_ROUNDS ||
+	    deleg_addr_count(q->dp) == 0)
+		return false;
+	servsel_tried_init(&q->tried);
+	q->rounds++;
+	q->has_timeout = false;
+	log_q(q, VERB_ALGO, "round %u over the servers", q->rounds);
+	return true;
+}
+
 /* RFC 8109: learn the root NS set from a hints server first. STEP_WAIT
  * if priming started, else STEP_NEXT (go on with the hints). */
 static enum step
@@ -368,7 +322,7 @@ step_deleg(struct query *q)
 		                  "no root hints");
 	if (!q->is_forward)
 		query_cache_fill_deleg(q);
-	servsel_tried_init(&q->tried);
+	tried_reset(q);
 	query_set_name(&q->qmin_prev, NULL);
 	q->state = QS_PICK;
 	return STEP_NEXT;
@@ -464,14 +418,19 @@ static enum step
 step_pick(struct query *q)
 {
 	struct servsel_choice ch;
+	uint16_t rnd = upstream_rng_u16(upstream_rng(q->r->up));
 
-	if (servsel_pick(q->r->servsel, q->dp, &q->tried, query_now_ms(),
-	                 upstream_rng_u16(upstream_rng(q->r->up)), &ch) == 0)
+	if (servsel_pick(q->r->servsel, q->dp, &q->tried, query_now_ms(), rnd,
+	                 &ch) == 0)
 		return send_to(q, &ch);
 	if (start_glueless(q) > 0) {
 		q->state = QS_WAIT_SUB;
 		return STEP_WAIT;
 	}
+	if (!q->budget.is_exhausted && next_round(q) &&
+	    servsel_pick(q->r->servsel, q->dp, &q->tried, query_now_ms(), rnd,
+	                 &ch) == 0)
+		return send_to(q, &ch);
 	if (q->budget.is_exhausted)
 		return query_fail_budget(q);
 	return query_fail(q, EDE_NO_REACHABLE_AUTHORITY,
@@ -510,7 +469,7 @@ on_referral(struct query *q, const struct iter_result *res)
 	deleg_free(q->dp);
 	q->dp = d;
 	query_cache_fill_deleg(q);
-	servsel_tried_init(&q->tried);
+	tried_reset(q);
 	query_set_name(&q->qmin_prev, NULL);
 	q->state = QS_PICK;
 	return STEP_NEXT;
@@ -656,7 +615,9 @@ upstream_done_cb(void *arg, struct upstream_result *res)
 		q->r->stats.upstream_failed++;
 		log_q(q, VERB_QUERY, "upstream %s",
 		      upstream_status_str(res->status));
-		if (res->status != UPSTREAM_TIMEOUT)
+		if (res->status == UPSTREAM_TIMEOUT)
+			q->has_timeout = true;
+		else
 			servsel_report_error(
 			    q->r->servsel, (const struct sockaddr *)&q->cur.ss,
 			    q->cur.len, query_now_ms());
@@ -745,8 +706,8 @@ client_timer_arm(struct query *q)
 {
 	const struct resolver_opts *o = &q->r->opts;
 
-	if (o->client_timeout_ms == 0 || !o->is_serve_stale ||
-	    q->r->cache == NULL || ev_is_active(&q->client_timer))
+	if (!o->is_serve_stale || q->r->cache == NULL ||
+	    ev_is_active(&q->client_timer))
 		return;
 	ev_timer_set(&q->client_timer,
 	             q->has_served_stale ? 0. : o->client_timeout_ms / 1000.0,
@@ -789,7 +750,7 @@ query_new(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
 	ev_timer_init(&q->client_timer, query_client_timer_cb, 0., 0.);
 	ev_timer_init(&q->deadline, query_deadline_cb,
 	              r->opts.resolve_timeout_ms / 1000.0, 0.);
-	inflight_add(r, q);
+	query_inflight_add(r, q);
 	r->stats.queries_started++;
 	return q;
 }
@@ -851,7 +812,7 @@ query_finish(struct query *q)
 		query_waiter_cancel(&q->subs->w);
 		sub_unlink(q, q->subs);
 	}
-	inflight_remove(r, q);
+	query_inflight_remove(r, q);
 	if (q->state != QS_DONE)
 		q->rcode = LDNS_RCODE_SERVFAIL;
 	/* RFC 8767 s4: a failed resolution is answered with stale data */
@@ -932,7 +893,7 @@ int
 resolver_resolve(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
                  uint16_t qclass, bool is_do, struct query_waiter *w)
 {
-	struct query *q = inflight_find(r, qname, qtype, qclass, is_do);
+	struct query *q = query_inflight_find(r, qname, qtype, qclass, is_do);
 
 	if (q != NULL) {
 		r->stats.aggregated++;
@@ -960,7 +921,7 @@ resolver_prefetch(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
 {
 	struct query *q;
 
-	if (inflight_find(r, qname, qtype, qclass, is_do) != NULL)
+	if (query_inflight_find(r, qname, qtype, qclass, is_do) != NULL)
 		return 0;
 	if ((q = query_new(r, qname, qtype, qclass, is_do)) == NULL)
 		return -ENOMEM;

@@ -77,7 +77,7 @@ struct resolver_opts {
 	bool is_serve_stale;
 	/* RFC 8767 s5 client response timer: a client still waiting after
 	 * this long gets stale data if the cache has some, while the query
-	 * goes on and refreshes the cache. 0: only after a failure. */
+	 * goes on and refreshes the cache. 0: stale data at once. */
 	uint32_t client_timeout_ms;
 	/* Refresh an entry in the last 10% of its TTL on a hit. */
 	bool is_prefetch;

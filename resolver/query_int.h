@@ -20,6 +20,11 @@ struct cache;
 /* Glueless NS lookups a query runs at once (RFC 9156-era resolvers
  * resolve a few in parallel rather than all of them: NXNS). */
 #define GLUELESS_PARALLEL 2u
+/* Rounds over a delegation's addresses when some timed out: a timeout on
+ * a busy or lossy path is not a dead server, and servsel doubles the
+ * timeout of the next try (RFC 6298 s5.5). Budgets and the deadline
+ * bound the rounds too. */
+#define QUERY_MAX_ROUNDS 3u
 
 enum query_state {
 	QS_CACHE,
@@ -72,6 +77,8 @@ struct query {
 	bool is_forward;       /* dp is a forward zone: RD=1, full names */
 	bool has_served_stale; /* the client timer found stale data */
 	struct servsel_tried tried;
+	unsigned rounds;  /* over dp's addresses, from 1 */
+	bool has_timeout; /* some try of this round timed out */
 	struct servsel_choice cur;
 
 	ldns_rdf *sent_name; /* owned */
@@ -116,6 +123,16 @@ time_t query_now_s(void);
 int query_append_clones(ldns_rr_list **dst, const ldns_rr_list *src);
 /* Replaces *dst by a copy of src (NULL allowed). */
 void query_set_name(ldns_rdf **dst, const ldns_rdf *src);
+
+/* --- query_inflight.c --- */
+
+/* The query in flight for (name, type, class, is_do), or NULL. */
+struct query *query_inflight_find(struct resolver *r, const ldns_rdf *name,
+                                  uint16_t type, uint16_t class, bool is_do);
+/* Adds q (its key: qname, qtype, qclass, is_do) to r's table. */
+void query_inflight_add(struct resolver *r, struct query *q);
+/* Removes q; no-op if it is not in the table. */
+void query_inflight_remove(struct resolver *r, struct query *q);
 
 /* --- query_cache.c --- */
 

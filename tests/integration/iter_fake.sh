@@ -31,7 +31,7 @@ in_cache() {
 forged() {
 	cairnd_start "$conf" || lab_finish
 	fakeauth_start "$2" -l "$FA" -z "$zone" "$1" || lab_finish
-	expect_rcode www.fake.test. A SERVFAIL
+	DIG_TIME=4 expect_rcode www.fake.test. A SERVFAIL
 	n=$(fa_stat "$2" udp_queries)
 	[ "${n:-0}" -ge 1 ] || fail "$2: fakeauth was never asked"
 	in_cache www.fake.test. && fail "$2: forged reply cached"
