@@ -56,7 +56,8 @@ ask_each() {
 }
 
 # ask_all NAME...: all at once (one dig each, in parallel, bounded by
-# DIG_TIME), then each answer checked as a set.
+# DIG_TIME), then each answer checked as a set. The replies stay in
+# $LAB_RUN/par/NAME, with dig's query time (query_time_of).
 ask_all() {
 	mkdir -p "$LAB_RUN/par"
 	rm -f "$LAB_RUN/par/"*
@@ -64,7 +65,7 @@ ask_all() {
 	for _q in "$@"; do
 		# shellcheck disable=SC2086
 		dig @"$SERVER" -p "$PORT" $DIG_OPTS +time="${DIG_TIME:-5}" \
-			+tries=1 +bufsize=1232 +ignore +nocmd +nostats \
+			+tries=1 +bufsize=1232 +ignore +nocmd +stats \
 			"$_q" A >"$LAB_RUN/par/$_q" 2>&1 &
 		_pids="$_pids $!"
 	done
@@ -79,12 +80,27 @@ ask_all() {
 	done
 }
 
+# query_timed NAME TYPE: like query (to $LAB_RUN/last), with dig's query
+# time kept for query_time_of.
+query_timed() {
+	# shellcheck disable=SC2086
+	dig @"$SERVER" -p "$PORT" $DIG_OPTS +time="${DIG_TIME:-5}" +tries=1 \
+		+bufsize=1232 +ignore +nocmd +stats "$1" "$2" >"$LAB_RUN/last" 2>&1
+}
+
+# Test configuration: these tests are about TCP, and on a loaded machine
+# (make -j check) a UDP exchange with a single-server zone that outlasts
+# the 50 ms minimum timeout ends the resolution with SERVFAIL (the one
+# server was tried), so the UDP timeout gets a larger floor.
+TCP_TEST_CONF="	upstream-timeout-min: 1000"
+
 # cairnd_fresh "CONFIG LINES": restart cairnd with an empty cache and an
 # empty log, so the counters it logs at exit belong to this phase.
 cairnd_fresh() {
 	cairnd_stop
 	rm -f "$LAB_RUN/cairnd/cairnd.log"
-	cairnd_start "$1"
+	cairnd_start "$TCP_TEST_CONF
+$1"
 }
 
 # cairnd_tcp_opened ADDR: stops cairnd and prints the TCP connections it
@@ -102,4 +118,18 @@ now_ns() {
 }
 ms_since() {
 	echo $((($(now_ns) - $1) / 1000000))
+}
+
+# fake_txt FILE OWNER COUNT: COUNT distinct TXT records of about 250 bytes
+# at OWNER (COUNT 240: about 63 KB, fits a TCP message; 300: does not).
+fake_txt() {
+	awk -v o="$2" -v n="$3" 'BEGIN {
+		s = sprintf("%240s", ""); gsub(/ /, "x", s)
+		for (i = 1; i <= n; i++) printf "%s IN TXT \"%04d %s\"\n", o, i, s
+	}' >>"$1"
+}
+
+# query_time_of FILE: dig's "Query time" of a reply file, in ms.
+query_time_of() {
+	sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' "$1"
 }
