@@ -174,6 +174,16 @@ rtt_cb(void *arg, const struct sockaddr_storage *server,
 		                   clock_mono_ms());
 }
 
+/* RFC 7766 s5: a server that truncated is asked over TCP for a while */
+static void
+tc_cb(void *arg, const struct sockaddr_storage *server)
+{
+	struct services *svc = arg;
+
+	servsel_report_truncated(svc->servsel, (const struct sockaddr *)server,
+	                         upstream_addr_len(server), clock_mono_ms());
+}
+
 static int
 open_resolver(struct cairn_ctx *ctx, struct services *svc)
 {
@@ -197,6 +207,7 @@ open_resolver(struct cairn_ctx *ctx, struct services *svc)
 		return -ENOMEM;
 	}
 	upstream_set_rtt_cb(svc->upstream, rtt_cb, svc);
+	upstream_set_tc_cb(svc->upstream, tc_cb, svc);
 	return 0;
 }
 

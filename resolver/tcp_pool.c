@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <ev.h>
@@ -627,13 +628,17 @@ conn_dial(struct tcp_conn *c)
 {
 	const struct tcp_auth *a = c->auth;
 	struct tcp_pool *p = a->pool;
-	int fd;
+	int fd, one = 1;
 
 	fd = socket(a->addr.ss_family,
 	            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	c->fd = fd;
+	/* Pipelined queries (RFC 7766 s6.2.1.1) each go out at once: with
+	 * Nagle, a query written while an earlier one is unacknowledged
+	 * waits for that ACK, which the server may delay. Best effort. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (a->source.ss_family != AF_UNSPEC &&
 	    bind(fd, (const struct sockaddr *)&a->source,
 	         upstream_addr_len(&a->source)) < 0)

@@ -38,6 +38,8 @@ struct upstream {
 	struct upstream_req *reqs; /* owned: pending requests */
 	upstream_rtt_fn *rtt_cb;
 	void *rtt_arg; /* borrowed */
+	upstream_tc_fn *tc_cb;
+	void *tc_arg; /* borrowed */
 	uint8_t rbuf[65536];
 };
 
@@ -52,7 +54,7 @@ struct upstream_req {
 	enum upstream_transport transport;
 	enum upstream_status fail; /* set: failure due from the timer */
 	uint64_t sent_ms;          /* UDP send time */
-	uint64_t deadline_ms;
+	uint32_t timeout_ms;       /* for one exchange, as the caller gave it */
 	ev_io io;
 	ev_timer timer; /* deadline, or zero delay for a send failure */
 	upstream_done_fn *cb;
@@ -66,6 +68,7 @@ upstream_opts_default(struct upstream_opts *o)
 	o->edns_bufsize = UPSTREAM_EDNS_BUFSIZE_DEFAULT;
 	o->tcp_idle_ms = 10000;
 	o->connect_timeout_ms = 3000;
+	o->tcp_timeout_min_ms = 1000;
 	o->max_inflight_per_conn = 100;
 	o->conns_per_server = 1;
 	o->source4.ss_family = AF_UNSPEC;
@@ -428,6 +431,13 @@ req_on_tcp(void *arg, int rc, const uint8_t *reply, size_t len, uint32_t rtt_ms)
 		return;
 	}
 	report_rtt(r, rtt_ms, false);
+	if (len > 2 && (reply[2] & DNS_FLAG_TC)) {
+		/* RFC 7766 s8: TC over TCP means the answer does not fit in
+		 * 65535 bytes; it is incomplete, never an answer to cache */
+		r->u->stats.tcp_truncated++;
+		req_finish(r, UPSTREAM_TOO_LARGE, NULL, len, rtt_ms);
+		return;
+	}
 	if (ldns_wire2pkt(&pkt, reply, len) != LDNS_STATUS_OK) {
 		req_finish(r, UPSTREAM_MALFORMED, NULL, len, rtt_ms);
 		return;
@@ -435,7 +445,16 @@ req_on_tcp(void *arg, int rc, const uint8_t *reply, size_t len, uint32_t rtt_ms)
 	req_finish(r, UPSTREAM_OK, pkt, len, rtt_ms);
 }
 
-/* Sends r over TCP within what is left of its deadline. */
+/*
+ * Sends r over TCP. The TCP leg gets a deadline of its own, twice the
+ * exchange timeout: a handshake and an exchange (RFC 7766 s6.2.1), to a
+ * server that has just answered; and a floor, since a UDP timeout comes
+ * from RTTs of a few ms on a near server while a TCP timeout costs more
+ * than a UDP one: the query fails and the connection, stalled, is
+ * replaced. Left with what remained of the UDP timeout, TCP legs timed
+ * out under load with the answers on their way. The caller's resolution
+ * deadline still bounds the whole.
+ */
 static void
 req_start_tcp(struct upstream_req *r)
 {
@@ -443,9 +462,10 @@ req_start_tcp(struct upstream_req *r)
 	const struct sockaddr_storage *src = r->server.ss_family == AF_INET6
 	                                         ? &u->opts.source6
 	                                         : &u->opts.source4;
-	uint64_t now = now_ms(u);
 	uint32_t left =
-	    r->deadline_ms > now ? (uint32_t)(r->deadline_ms - now) : 1;
+	    r->timeout_ms > UINT32_MAX / 2 ? UINT32_MAX : 2 * r->timeout_ms;
+
+	left = MAX(left, u->opts.tcp_timeout_min_ms);
 
 	req_release_udp(r);
 	ev_timer_stop(u->loop, &r->timer); /* the pool keeps the deadline */
@@ -532,6 +552,8 @@ req_on_udp_reply(struct upstream_req *r, const uint8_t *buf, size_t n)
 		/* RFC 7766 s5: a truncated reply is discarded and the
 		 * question asked again over TCP, same server */
 		u->stats.udp_truncated++;
+		if (u->tc_cb != NULL)
+			u->tc_cb(u->tc_arg, &r->server);
 		req_start_tcp(r);
 		return;
 	}
@@ -679,7 +701,7 @@ upstream_query(struct upstream *u, const struct sockaddr_storage *server,
 	r->fd = -1;
 	r->cb = cb;
 	r->arg = arg;
-	r->deadline_ms = now_ms(u) + timeout_ms;
+	r->timeout_ms = MAX(timeout_ms, 1u);
 	r->next = u->reqs;
 	if (u->reqs != NULL)
 		u->reqs->prev = r;
@@ -760,6 +782,13 @@ upstream_set_rtt_cb(struct upstream *u, upstream_rtt_fn *cb, void *arg)
 	u->rtt_arg = arg;
 }
 
+void
+upstream_set_tc_cb(struct upstream *u, upstream_tc_fn *cb, void *arg)
+{
+	u->tc_cb = cb;
+	u->tc_arg = arg;
+}
+
 struct upstream_rng *
 upstream_rng(struct upstream *u)
 {
@@ -803,9 +832,10 @@ upstream_stats_log(const struct upstream *u)
 	    (unsigned long long)s->udp_timeouts,
 	    (unsigned long long)mean(s->udp_rtt_ms_total, s->udp_rtt_count));
 	log_info(
-	    "upstream tcp: %llu sent, %llu replies, %llu timeouts, "
-	    "%llu retried, mean rtt %llu ms",
+	    "upstream tcp: %llu sent, %llu replies, %llu truncated, "
+	    "%llu timeouts, %llu retried, mean rtt %llu ms",
 	    (unsigned long long)s->tcp_sent, (unsigned long long)s->tcp_replies,
+	    (unsigned long long)s->tcp_truncated,
 	    (unsigned long long)s->tcp_timeouts,
 	    (unsigned long long)s->tcp_retried,
 	    (unsigned long long)mean(s->tcp_rtt_ms_total, s->tcp_rtt_count));

@@ -35,6 +35,7 @@ struct upstream_opts {
 	uint16_t edns_bufsize;           /* advertised UDP payload size */
 	uint32_t tcp_idle_ms;            /* RFC 7766 s6.2.3 idle close */
 	uint32_t connect_timeout_ms;     /* TCP connect deadline */
+	uint32_t tcp_timeout_min_ms;     /* floor of a TCP exchange deadline */
 	unsigned max_inflight_per_conn;  /* beyond this, queries queue */
 	unsigned conns_per_server;       /* TCP connections per address */
 	bool use_0x20;                   /* randomise qname case on UDP */
@@ -42,8 +43,9 @@ struct upstream_opts {
 	struct sockaddr_storage source6; /* AF_UNSPEC: kernel's choice */
 };
 
-/* Defaults: EDNS 1232, idle 10 s, connect 3 s, 100 in flight per
- * connection, 1 connection per server, no 0x20, no source address. */
+/* Defaults: EDNS 1232, idle 10 s, connect 3 s, TCP exchange at least
+ * 1 s, 100 in flight per connection, 1 connection per server, no 0x20,
+ * no source address. */
 void upstream_opts_default(struct upstream_opts *o);
 
 /* Flags for upstream_query(). RD is always 0 unless UPSTREAM_F_RD. */
@@ -96,6 +98,13 @@ typedef void upstream_rtt_fn(void *arg, const struct sockaddr_storage *server,
                              enum upstream_transport t, uint32_t rtt_ms,
                              bool is_timeout);
 
+/*
+ * Told when a server truncated a UDP reply (TC=1), before the question
+ * is asked again over TCP, so server selection can send it the next
+ * queries over TCP directly (servsel_report_truncated()).
+ */
+typedef void upstream_tc_fn(void *arg, const struct sockaddr_storage *server);
+
 /* Counters; printed by the control channel and upstream_stats_log(). */
 struct upstream_stats {
 	uint64_t udp_sent;         /* UDP queries sent */
@@ -106,6 +115,7 @@ struct upstream_stats {
 	uint64_t tcp_timeouts;     /* TCP queries timed out */
 	uint64_t tcp_sent;         /* TCP queries written (retries too) */
 	uint64_t tcp_replies;      /* matched TCP replies */
+	uint64_t tcp_truncated;    /* TCP replies with TC=1: too large */
 	uint64_t tcp_conns_opened; /* TCP connections dialled */
 	uint64_t tcp_conns_closed; /* ... and closed */
 	uint64_t tcp_conn_failed;  /* connect refused or timed out */
@@ -158,14 +168,19 @@ void upstream_drain(struct upstream *u);
 /* Installs the RTT/timeout report (cb may be NULL; arg borrowed). */
 void upstream_set_rtt_cb(struct upstream *u, upstream_rtt_fn *cb, void *arg);
 
+/* Installs the truncation report (cb may be NULL; arg borrowed). */
+void upstream_set_tc_cb(struct upstream *u, upstream_tc_fn *cb, void *arg);
+
 /* The RNG used for IDs, e.g. to seed it in tests. Borrowed. */
 struct upstream_rng *upstream_rng(struct upstream *u);
 
 /*
  * Sends qname/qtype/qclass to server (port included) and calls cb(arg,
  * result) once, later, from the loop. qname is borrowed (copied here).
- * flags: enum upstream_flag. timeout_ms bounds the whole exchange,
- * including a TC=1 retry over TCP. Returns a handle for
+ * flags: enum upstream_flag. timeout_ms bounds the UDP exchange; the
+ * TCP one (after TC=1, or with UPSTREAM_F_TCP) gets 2 * timeout_ms from
+ * its start, for the handshake and the exchange, and at least
+ * opts.tcp_timeout_min_ms. Returns a handle for
  * upstream_cancel() (valid until cb runs), or NULL when out of memory
  * (no callback then). Failures at send time arrive through cb.
  */

@@ -27,7 +27,7 @@
 Suite *upstream_suite(void);
 
 enum udp_mode { U_ANSWER, U_TC, U_SILENT, U_SPOOF_FIRST, U_LOWERCASE };
-enum tcp_mode { T_ANSWER, T_SILENT, T_REVERSE, T_BAD_FRAME };
+enum tcp_mode { T_ANSWER, T_SILENT, T_REVERSE, T_BAD_FRAME, T_TC };
 
 #define MAX_PENDING 64
 
@@ -239,12 +239,20 @@ static bool
 rconn_on_query(struct rconn *c, const uint8_t *q, size_t len)
 {
 	struct resp *r = c->r;
+	uint8_t *a;
+	size_t alen;
 	unsigned i;
 
 	r->tcp_queries++;
 	switch (r->tcp_mode) {
 	case T_SILENT: return false;
 	case T_BAD_FRAME: tcp_send_framed(c, q, 0); return false;
+	case T_TC: /* as a server whose answer exceeds 65535 bytes */
+		a = make_answer(q, len, true, &alen);
+		ck_assert_ptr_nonnull(a);
+		tcp_send_framed(c, a, alen);
+		free(a);
+		return false;
 	case T_ANSWER:
 		if (r->close_after == 0 || c->answered < r->close_after)
 			return tcp_answer(c, q, len);
@@ -401,7 +409,7 @@ struct tctx {
 	struct resp resp;
 	struct call calls[MAX_CALLS];
 	unsigned ncalls, done;
-	unsigned rtt_reports, timeout_reports;
+	unsigned rtt_reports, timeout_reports, tc_reports;
 	ev_timer guard;
 	bool is_guard_hit;
 };
@@ -421,6 +429,15 @@ on_rtt(void *arg, const struct sockaddr_storage *server,
 }
 
 static void
+on_tc(void *arg, const struct sockaddr_storage *server)
+{
+	struct tctx *t = arg;
+
+	ck_assert(upstream_addr_equal(server, &t->resp.addr));
+	t->tc_reports++;
+}
+
+static void
 tctx_open(struct tctx *t, void (*tune)(struct upstream_opts *))
 {
 	memset(t, 0, sizeof(*t));
@@ -433,6 +450,7 @@ tctx_open(struct tctx *t, void (*tune)(struct upstream_opts *))
 	ck_assert_ptr_nonnull(t->u);
 	upstream_rng_seed(upstream_rng(t->u), 7);
 	upstream_set_rtt_cb(t->u, on_rtt, t);
+	upstream_set_tc_cb(t->u, on_tc, t);
 }
 
 static void
@@ -659,6 +677,7 @@ START_TEST(truncated_udp_replies_share_one_tcp_connection)
 	ck_assert_uint_eq(st->tcp_conns_opened, 1);
 	ck_assert_uint_eq(st->tcp_replies, 20);
 	ck_assert_uint_eq(t.resp.udp_queries, 20);
+	ck_assert_uint_eq(t.tc_reports, 20); /* for servsel's TCP preference */
 	/* at exit: connections still open count in the figures */
 	upstream_drain(t.u);
 	ck_assert_uint_eq(st->tcp_conns_closed, 1);
@@ -666,6 +685,82 @@ START_TEST(truncated_udp_replies_share_one_tcp_connection)
 	ck_assert_uint_eq(st->tcp_conn_queries_total, 20);
 	upstream_stats_log(t.u);
 	assert_distinct_ports(&t.resp);
+	tctx_close(&t);
+}
+END_TEST
+
+START_TEST(tcp_queries_report_no_truncation)
+{
+	struct tctx t;
+
+	tctx_open(&t, NULL);
+	ask_many(&t, 3, UPSTREAM_F_TCP, 3000);
+	run(&t, 5);
+	assert_all_answered(&t, UPSTREAM_TCP);
+	ck_assert_uint_eq(t.resp.udp_queries, 0);
+	ck_assert_uint_eq(t.tc_reports, 0);
+	tctx_close(&t);
+}
+END_TEST
+
+START_TEST(tc_over_tcp_is_too_large_not_an_answer)
+{
+	struct tctx t;
+
+	tctx_open(&t, NULL);
+	t.resp.udp_mode = U_TC;
+	t.resp.tcp_mode = T_TC;
+	ask(&t, "huge.example.", UPSTREAM_F_EDNS, 2000);
+	ask(&t, "huge2.example.", UPSTREAM_F_TCP, 2000);
+	run(&t, 5);
+	ck_assert(!t.is_guard_hit);
+	ck_assert_int_eq(t.calls[0].status, UPSTREAM_TOO_LARGE);
+	ck_assert_int_eq(t.calls[0].transport, UPSTREAM_TCP);
+	ck_assert_int_eq(t.calls[1].status, UPSTREAM_TOO_LARGE);
+	ck_assert_uint_eq(upstream_get_stats(t.u)->tcp_truncated, 2);
+	ck_assert_uint_eq(t.resp.udp_queries, 1); /* never retried on UDP */
+	tctx_close(&t);
+}
+END_TEST
+
+/* Asks a second TCP question once the first has waited past its own
+ * exchange timeout, which completes the server's batch of two. */
+static void
+late_ask_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tctx *t = w->data;
+
+	(void)loop;
+	(void)revents;
+	ask(t, "late.example.", UPSTREAM_F_TCP, 2000);
+}
+
+static void
+no_tcp_floor(struct upstream_opts *o)
+{
+	o->tcp_timeout_min_ms = 0;
+}
+
+START_TEST(tcp_leg_after_truncation_has_its_own_deadline)
+{
+	struct tctx t;
+	ev_timer late;
+
+	tctx_open(&t, no_tcp_floor);
+	t.resp.udp_mode = U_TC;
+	t.resp.tcp_mode = T_REVERSE;
+	t.resp.batch = 2; /* the first answer waits for the late query */
+	ask(&t, "first.example.", UPSTREAM_F_EDNS, 300);
+	ev_timer_init(&late, late_ask_cb, 0.45, 0.);
+	late.data = &t;
+	ev_timer_start(t.loop, &late);
+	run(&t, 5);
+	ev_timer_stop(t.loop, &late);
+	/* answered after 450 ms: past the 300 ms UDP timeout, within the
+	 * TCP leg's 2 * 300 ms */
+	assert_all_answered(&t, UPSTREAM_TCP);
+	ck_assert_uint_eq(t.ncalls, 2);
+	ck_assert_uint_eq(t.resp.tcp_accepted, 1);
 	tctx_close(&t);
 }
 END_TEST
@@ -759,7 +854,9 @@ START_TEST(silent_tcp_server_fails_queries_and_loses_the_connection)
 	ask_many(&t, 3, UPSTREAM_F_TCP, 300);
 	run(&t, 5);
 	ev_now_update(t.loop);
-	ck_assert(ev_now(t.loop) - start < 1.5);
+	/* the TCP floor (1 s by default), not 2 * 300 ms */
+	ck_assert(ev_now(t.loop) - start >= 0.95);
+	ck_assert(ev_now(t.loop) - start < 2.0);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(t.calls[i].status, UPSTREAM_TIMEOUT);
 	st = upstream_get_stats(t.u);
@@ -1008,6 +1105,9 @@ upstream_suite(void)
 	tcase_add_test(tn, edns_flags_follow_the_request);
 	tcase_add_test(tn, outgoing_interface_is_the_source_address);
 	tcase_add_test(tn, truncated_udp_replies_share_one_tcp_connection);
+	tcase_add_test(tn, tcp_queries_report_no_truncation);
+	tcase_add_test(tn, tc_over_tcp_is_too_large_not_an_answer);
+	tcase_add_test(tn, tcp_leg_after_truncation_has_its_own_deadline);
 	tcase_add_test(tn, server_closing_after_3_answers_still_answers_all_20);
 	tcase_add_test(tn,
 	               server_resetting_after_3_answers_still_answers_all_20);

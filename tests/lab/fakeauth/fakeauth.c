@@ -49,6 +49,7 @@ struct fa_opts {
 	bool is_close_mid;      /* TCP: close in the middle of an answer */
 	bool is_tcp_silent;     /* TCP: read queries, never answer */
 	bool is_wrong_port;     /* UDP: reply from another source port */
+	bool is_udp_off;        /* no UDP socket: the port is closed */
 };
 
 struct fa_stats {
@@ -580,10 +581,12 @@ sockets_open(struct fa_server *srv)
 	}
 	spoof = sa;
 	spoof.sin_port = 0;
-	srv->udp_fd = sock_open(SOCK_DGRAM, &sa);
+	if (!srv->opts.is_udp_off)
+		srv->udp_fd = sock_open(SOCK_DGRAM, &sa);
 	srv->tcp_fd = sock_open(SOCK_STREAM, &sa);
 	srv->spoof_fd = sock_open(SOCK_DGRAM, &spoof);
-	if (srv->udp_fd < 0 || srv->tcp_fd < 0 || srv->spoof_fd < 0) {
+	if ((srv->udp_fd < 0 && !srv->opts.is_udp_off) || srv->tcp_fd < 0 ||
+	    srv->spoof_fd < 0) {
 		fprintf(stderr, "fakeauth: cannot listen on %s: %s\n",
 		        srv->opts.listen, strerror(errno));
 		return -1;
@@ -643,7 +646,8 @@ watchers_start(struct fa_server *srv)
 	ev_signal_init(&srv->sig_term, fakeauth_stop_cb, SIGTERM);
 	ev_signal_init(&srv->sig_int, fakeauth_stop_cb, SIGINT);
 	ev_signal_init(&srv->sig_usr1, fakeauth_usr1_cb, SIGUSR1);
-	ev_io_start(srv->loop, &srv->udp_rd);
+	if (srv->udp_fd >= 0)
+		ev_io_start(srv->loop, &srv->udp_rd);
 	ev_io_start(srv->loop, &srv->tcp_accept);
 	ev_signal_start(srv->loop, &srv->sig_term);
 	ev_signal_start(srv->loop, &srv->sig_int);
@@ -683,12 +687,13 @@ server_clear(struct fa_server *srv)
 static void
 usage(void)
 {
-	fprintf(stderr,
-	        "usage: fakeauth -l ADDR@PORT [-z ZONEFILE] [-s STATS] [-p "
-	        "PIDFILE]\n"
-	        "  [-d MS] [-S MS] [-D N] [-t] [-r N] [-k K] [-m] [-n]\n"
-	        "  [-i] [-q] [-P] [-o NAME] [-M short|cut|counts|garbage]\n"
-	        "see tests/lab/README.md\n");
+	fprintf(
+	    stderr,
+	    "usage: fakeauth -l ADDR@PORT [-z ZONEFILE] [-s STATS] [-p "
+	    "PIDFILE]\n"
+	    "  [-d MS] [-S MS] [-D N] [-t] [-r N] [-k K] [-m] [-n]\n"
+	    "  [-i] [-q] [-P] [-U] [-o NAME] [-M short|cut|counts|garbage]\n"
+	    "see tests/lab/README.md\n");
 }
 
 static unsigned
@@ -703,7 +708,7 @@ parse_opts(struct fa_server *srv, int argc, char **argv)
 	struct fa_opts *o = &srv->opts;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "l:z:s:p:d:S:D:tr:k:mniqPo:M:")) !=
+	while ((ch = getopt(argc, argv, "l:z:s:p:d:S:D:tr:k:mniqPUo:M:")) !=
 	       -1) {
 		switch (ch) {
 		case 'l': o->listen = optarg; break;
@@ -721,6 +726,7 @@ parse_opts(struct fa_server *srv, int argc, char **argv)
 		case 'i': srv->src.is_wrong_id = true; break;
 		case 'q': srv->src.is_wrong_question = true; break;
 		case 'P': o->is_wrong_port = true; break;
+		case 'U': o->is_udp_off = true; break;
 		case 'o': o->poison = optarg; break;
 		case 'M':
 			if (answer_malformed_parse(optarg, &srv->src.malformed))
