@@ -252,6 +252,9 @@ print_resolver_stats(FILE *fp, const struct resolver *r)
 	put_u64(fp, "resolver.deadline_expired", s->deadline_expired);
 	put_u64(fp, "resolver.servfail", s->servfail);
 	put_u64(fp, "resolver.out_of_bailiwick", s->out_of_bailiwick);
+	put_u64(fp, "resolver.stale_served", s->stale_served);
+	put_u64(fp, "resolver.prefetches", s->prefetches);
+	put_u64(fp, "resolver.forwarded", s->forwarded);
 }
 
 static void
@@ -270,6 +273,7 @@ print_upstream_stats(FILE *fp, const struct upstream *u)
 	put_u64(fp, "upstream.tcp.replies", s->tcp_replies);
 	put_u64(fp, "upstream.tcp.timeouts", s->tcp_timeouts);
 	put_u64(fp, "upstream.tcp.retried", s->tcp_retried);
+	put_u64(fp, "upstream.tcp.truncated", s->tcp_truncated);
 	put_mean(fp, "upstream.tcp.latency_ms.mean", s->tcp_rtt_ms_total,
 	         s->tcp_rtt_count);
 	put_u64(fp, "upstream.tcp.conns.opened", s->tcp_conns_opened);

@@ -166,10 +166,12 @@ rtt_cb(void *arg, const struct sockaddr_storage *server,
 	const struct sockaddr *sa = (const struct sockaddr *)server;
 	socklen_t len = upstream_addr_len(server);
 
-	UNUSED(t);
 	if (is_timeout)
 		servsel_report_timeout(svc->servsel, sa, len, clock_mono_ms());
-	else
+	else if (t == UPSTREAM_UDP)
+		/* A TCP time includes the handshake and the queue of a shared
+		 * connection: it would make the server look slower than it
+		 * answers, so only UDP samples feed the RTT estimate. */
 		servsel_report_rtt(svc->servsel, sa, len, rtt_ms,
 		                   clock_mono_ms());
 }

@@ -325,6 +325,10 @@ cairnd_start() {
 	rm -f "$_d/cache.mdb" "$_d/cache.mdb-lock"
 	CAIRND_ADDR=${CAIRND_ADDR:-$LAB_NET.254.1}
 	CAIRND_PORT=${CAIRND_PORT:-53}
+	# Each cairnd gets its own control socket unless the test names one,
+	# so parallel runs never meet at the default path.
+	_ctl="control-socket: $_d/ctl"
+	case "${1:-}" in *control-socket:*) _ctl= ;; esac
 	cat >"$_d/cairnd.conf" <<C
 server:
 	interface: $CAIRND_ADDR@$CAIRND_PORT
@@ -335,6 +339,7 @@ server:
 	do-not-query-localhost: no
 	resolve-special-use: test.
 	access-control: 127.0.0.0/8 allow
+	$_ctl
 ${1:-}
 C
 	"$top_builddir/cairnd" -f -c "$_d/cairnd.conf" >>"$_d/cairnd.log" 2>&1 &
