@@ -224,6 +224,51 @@ pkt_query_parse(const uint8_t *wire, size_t len, struct pkt_query *out)
 	return PKT_OK;
 }
 
+/* Skips count records, counting the OPT and TSIG records among them. */
+static int
+skip_records(struct rd *r, unsigned int count, unsigned int *n_opt,
+             unsigned int *n_tsig)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		uint16_t type, rdlen;
+
+		if (skip_name(r) < 0 || r->len - r->pos < RR_FIXED_LEN)
+			return -1;
+		type = get16(r->wire + r->pos);
+		rdlen = get16(r->wire + r->pos + 8);
+		if (r->len - r->pos - RR_FIXED_LEN < rdlen)
+			return -1;
+		*n_opt += type == PKT_TYPE_OPT;
+		*n_tsig += type == PKT_TYPE_TSIG;
+		r->pos += RR_FIXED_LEN + rdlen;
+	}
+	return 0;
+}
+
+bool
+pkt_reply_is_sane(const uint8_t *wire, size_t len)
+{
+	struct rd r = {wire, len, PKT_HDR_LEN};
+	unsigned int i, n_opt = 0, n_tsig = 0, n_opt_outside = 0;
+
+	if (len < PKT_HDR_LEN)
+		return false;
+	for (i = 0; i < get16(wire + 4); i++)
+		if (skip_name(&r) < 0 || r.len - r.pos < 4)
+			return false;
+		else
+			r.pos += 4;
+	if (skip_records(&r, get16(wire + 6), &n_opt_outside, &n_tsig) < 0 ||
+	    skip_records(&r, get16(wire + 8), &n_opt_outside, &n_tsig) < 0 ||
+	    skip_records(&r, get16(wire + 10), &n_opt, &n_tsig) < 0)
+		return false;
+	/* RFC 6891 s6.1.1: one OPT at most, in the additional section; cairn
+	 * signs nothing, so a TSIG in a reply is never expected. */
+	return n_opt <= 1 && n_opt_outside == 0 && n_tsig == 0;
+}
+
 const char *
 pkt_verdict_str(int verdict)
 {

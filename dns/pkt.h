@@ -45,6 +45,7 @@
 #define PKT_RCODE_BADVERS 16 /* extended: needs OPT, RFC 6891 s6.1.3 */
 
 #define PKT_TYPE_OPT 41
+#define PKT_TYPE_TSIG 250
 #define PKT_TYPE_IXFR 251
 #define PKT_TYPE_AXFR 252
 #define PKT_TYPE_ANY 255
@@ -103,5 +104,14 @@ const char *pkt_verdict_str(int verdict);
  * Returns its length including the root byte, or 0 if it is invalid.
  */
 size_t pkt_name_len(const uint8_t *wire, size_t max);
+
+/*
+ * Checks the record structure of a message received from an authority
+ * before it is handed to ldns: every section walks to its end, at most
+ * one OPT record and only in the additional section, no TSIG. ldns 1.8
+ * loses memory on replies with several OPT or TSIG records, so such
+ * replies must be rejected here as malformed, never parsed.
+ */
+bool pkt_reply_is_sane(const uint8_t *wire, size_t len);
 
 #endif /* CAIRN_DNS_PKT_H */

@@ -19,6 +19,7 @@
 
 #include <ev.h>
 
+#include "dns/pkt.h"
 #include "resolver/tcp_pool.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -418,6 +419,20 @@ status_from_errno(int err)
 	}
 }
 
+/* The reply as an ldns packet (the caller owns it), or NULL when it is
+ * malformed: its structure is checked first because ldns loses memory on
+ * some hostile replies (dns/pkt.h, pkt_reply_is_sane). */
+static ldns_pkt *
+reply_parse(const uint8_t *wire, size_t len)
+{
+	ldns_pkt *pkt = NULL;
+
+	if (!pkt_reply_is_sane(wire, len) ||
+	    ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+		return NULL;
+	return pkt;
+}
+
 static void
 req_on_tcp(void *arg, int rc, const uint8_t *reply, size_t len, uint32_t rtt_ms)
 {
@@ -438,7 +453,7 @@ req_on_tcp(void *arg, int rc, const uint8_t *reply, size_t len, uint32_t rtt_ms)
 		req_finish(r, UPSTREAM_TOO_LARGE, NULL, len, rtt_ms);
 		return;
 	}
-	if (ldns_wire2pkt(&pkt, reply, len) != LDNS_STATUS_OK) {
+	if ((pkt = reply_parse(reply, len)) == NULL) {
 		req_finish(r, UPSTREAM_MALFORMED, NULL, len, rtt_ms);
 		return;
 	}
@@ -557,7 +572,7 @@ req_on_udp_reply(struct upstream_req *r, const uint8_t *buf, size_t n)
 		req_start_tcp(r);
 		return;
 	}
-	if (ldns_wire2pkt(&pkt, buf, n) != LDNS_STATUS_OK) {
+	if ((pkt = reply_parse(buf, n)) == NULL) {
 		req_finish(r, UPSTREAM_MALFORMED, NULL, n, rtt);
 		return;
 	}

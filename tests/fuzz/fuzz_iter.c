@@ -12,6 +12,7 @@
 #include <ldns/ldns.h>
 
 #include "resolver/deleg.h"
+#include "dns/pkt.h"
 #include "resolver/iter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,7 +82,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const ldns_rr *question;
 	size_t labels, i;
 
-	if (ldns_wire2pkt(&p, data, size) != LDNS_STATUS_OK)
+	/* upstream.c hands ldns only replies that pass this check */
+	if (!pkt_reply_is_sane(data, size) ||
+	    ldns_wire2pkt(&p, data, size) != LDNS_STATUS_OK)
 		return 0;
 	if (ldns_rr_list_rr_count(ldns_pkt_question(p)) == 0)
 		goto out;

@@ -45,7 +45,9 @@ build_answers(const struct pkt_query *q, int verdict, const uint8_t *data,
 		if (answer_finish(&a) > answer_limit(q, &o))
 			__builtin_trap();
 	}
-	if (ldns_wire2pkt(&p, data, size) == LDNS_STATUS_OK) {
+	/* the resolver hands ldns only replies that pass this check */
+	if (pkt_reply_is_sane(data, size) &&
+	    ldns_wire2pkt(&p, data, size) == LDNS_STATUS_OK) {
 		answer_from_ldns(buf, sizeof(buf), q, &o, p);
 		ldns_pkt_free(p);
 	}

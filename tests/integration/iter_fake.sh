@@ -59,15 +59,7 @@ ttl_before=$(awk '$1 !~ /^;/ && NF >= 5 { print $2; exit }' "$LAB_RUN/last")
 asked=$(fa_stat plain udp_queries)
 cairnd_stop
 sleep 2
-"$top_builddir/cairnd" -f -c "$LAB_RUN/cairnd/cairnd.conf" \
-	>>"$LAB_RUN/cairnd/cairnd.log" 2>&1 &
-echo $! >"$LAB_RUN/cairnd/cairnd.pid"
-i=0
-until dig @"$SERVER" -p "$PORT" +time=1 +tries=1 localhost. A >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || { fail "cairnd did not restart"; break; }
-	sleep 0.1
-done
+cairnd_run || fail "cairnd did not restart"
 expect_case www.fake.test. A NOERROR "www.fake.test. A 192.0.2.55"
 ttl_after=$(awk '$1 !~ /^;/ && NF >= 5 { print $2; exit }' "$LAB_RUN/last")
 expect_eq "upstream queries after restart" "$(fa_stat plain udp_queries)" "$asked"

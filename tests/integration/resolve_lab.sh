@@ -37,15 +37,7 @@ before=$(ttl_of www.example.test. A)
 cairnd_stop
 "$LAB_SRC/down" "$LAB_RUN" >/dev/null 2>&1
 sleep 5
-"$top_builddir/cairnd" -f -c "$LAB_RUN/cairnd/cairnd.conf" \
-	>>"$LAB_RUN/cairnd/cairnd.log" 2>&1 &
-echo $! >"$LAB_RUN/cairnd/cairnd.pid"
-i=0
-until dig @"$SERVER" -p "$PORT" +time=1 +tries=1 localhost. A >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || { fail "cairnd did not restart"; break; }
-	sleep 0.1
-done
+cairnd_run || fail "cairnd did not restart"
 expect_case www.example.test. A NOERROR \
 	"www.example.test. A 192.0.2.1 | www.example.test. A 192.0.2.2"
 expect_case nx.example.test. A NXDOMAIN -
@@ -68,15 +60,7 @@ cairnd_stop
 
 # A cache file that is not a cache is moved aside and cairnd starts.
 head -c 100000 /dev/urandom >"$LAB_RUN/cairnd/cache.mdb"
-"$top_builddir/cairnd" -f -c "$LAB_RUN/cairnd/cairnd.conf" \
-	>>"$LAB_RUN/cairnd/cairnd.log" 2>&1 &
-echo $! >"$LAB_RUN/cairnd/cairnd.pid"
-i=0
-until dig @"$SERVER" -p "$PORT" +time=1 +tries=1 localhost. A >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || { fail "cairnd did not start over a random cache file"; break; }
-	sleep 0.1
-done
+cairnd_run || fail "cairnd did not start over a random cache file"
 expect_case localhost. A NOERROR "localhost. A 127.0.0.1"
 ls "$LAB_RUN/cairnd/" | grep -q '^cache\.mdb\.bad\.' ||
 	fail "the random cache file was not moved aside"

@@ -375,6 +375,37 @@ START_TEST(keepalive_option_is_seen_and_unknown_ignored)
 }
 END_TEST
 
+START_TEST(reply_check_rejects_what_ldns_mishandles)
+{
+	static const uint8_t tsig[11] = {0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0};
+	struct msg m;
+
+	msg_std(&m);
+	m.w[2] |= 0x80; /* a response */
+	ck_assert(pkt_reply_is_sane(m.w, m.len));
+	add_opt(&m, 1232, 0, false, NULL, 0);
+	ck_assert(pkt_reply_is_sane(m.w, m.len));
+	add_opt(&m, 1232, 0, false, NULL, 0); /* a second OPT */
+	ck_assert(!pkt_reply_is_sane(m.w, m.len));
+
+	msg_std(&m);
+	add(&m, tsig, sizeof(tsig)); /* a TSIG nobody asked for */
+	bump(&m, 10);
+	ck_assert(!pkt_reply_is_sane(m.w, m.len));
+
+	msg_std(&m);
+	add_opt(&m, 1232, 0, false, NULL, 0);
+	put16(m.w + 10, 0);
+	put16(m.w + 6, 1); /* the OPT counted as an answer */
+	ck_assert(!pkt_reply_is_sane(m.w, m.len));
+
+	msg_std(&m);
+	bump(&m, 6); /* an answer the message does not hold */
+	ck_assert(!pkt_reply_is_sane(m.w, m.len));
+	ck_assert(!pkt_reply_is_sane(m.w, 11));
+}
+END_TEST
+
 START_TEST(name_len_checks_labels)
 {
 	ck_assert_uint_eq(pkt_name_len((const uint8_t *)"\0", 1), 1);
@@ -407,6 +438,7 @@ pkt_suite(void)
 	tcase_add_test(tc, opt_with_non_root_owner_is_formerr);
 	tcase_add_test(tc, keepalive_option_is_seen_and_unknown_ignored);
 	tcase_add_test(tc, name_len_checks_labels);
+	tcase_add_test(tc, reply_check_rejects_what_ldns_mishandles);
 	suite_add_tcase(s, tc);
 	return s;
 }
