@@ -250,7 +250,7 @@ maybe_prefetch(struct serve *s, const struct pkt_query *pq,
 /* Tries a positive answer from the cache; true if sent. */
 static bool
 fast_positive(struct serve *s, struct listen_req *req,
-              const struct pkt_query *pq, unsigned flags, int ede)
+              const struct pkt_query *pq, unsigned flags)
 {
 	static const uint8_t qname_ptr[2] = {0xc0, 0x0c};
 	struct cache_wire_info info;
@@ -266,8 +266,6 @@ fast_positive(struct serve *s, struct listen_req *req,
 	if (answer_begin(&a, s->out, sizeof(s->out), pq, &ao,
 	                 LDNS_RCODE_NOERROR) < 0)
 		return false;
-	if (ede >= 0)
-		answer_set_ede(&a, (uint16_t)ede, "stale answer");
 	(void)answer_add_rrs(&a, ANSWER_SEC_ANSWER, s->rrs, info.len);
 	send_response(s, req, answer_finish(&a), LDNS_RCODE_NOERROR);
 	maybe_prefetch(s, pq, &info);
@@ -306,7 +304,7 @@ answer_from_cache(struct serve *s, struct listen_req *req,
 
 	if (s->cache == NULL)
 		return false;
-	if (fast_positive(s, req, pq, flags, -1) || fast_negative(s, req, pq)) {
+	if (fast_positive(s, req, pq, flags) || fast_negative(s, req, pq)) {
 		s->stats->cache_hits++;
 		return true;
 	}
@@ -356,17 +354,8 @@ client_done_cb(void *arg, const struct query_result *r)
 	struct serve *s = c->s;
 
 	client_unlink(s, c);
-	/* RFC 8767 s4: a failed resolution may be answered with stale data
-	 * (TTL 30, EDE 3 "Stale Answer"). */
-	if (r->rcode == LDNS_RCODE_SERVFAIL && s->cache != NULL &&
-	    s->cfg->serve_expired &&
-	    fast_positive(s, c->req, &c->pq,
-	                  CACHE_ALLOW_STALE |
-	                      (c->pq.is_do ? CACHE_WANT_DNSSEC : 0),
-	                  ANSWER_EDE_STALE_ANSWER)) {
-		free(c);
-		return;
-	}
+	/* Stale data (RFC 8767) was already looked for by the query: a
+	 * SERVFAIL here means the cache had none. */
 	answer_result(s, c, r);
 	free(c);
 }
