@@ -16,6 +16,7 @@
 #include "resolver/acl.h"
 #include "resolver/answer.h"
 #include "resolver/config.h"
+#include "resolver/hit.h"
 #include "resolver/listen.h"
 #include "resolver/query.h"
 #include "resolver/stats.h"
@@ -24,8 +25,8 @@
 #include "util/util.h"
 
 #define RESPONSE_MAX 65535u
-/* Room for the RRs of one cached RRset on the fast path: a TCP answer
- * can be as large as a message. */
+/* Room for the RRs the fast path reads from the cache (a CNAME chain
+ * and its end): a TCP answer can be as large as a message. */
 #define RRSET_WIRE_MAX 65535u
 /* TTL of locally synthesised special-use answers (RFC 6761). */
 #define LOCAL_TTL_S 3600u
@@ -47,7 +48,7 @@ struct serve {
 	struct client *clients;    /* owned: waiting for resolution */
 	size_t n_clients;
 	uint8_t out[RESPONSE_MAX];   /* the response being built */
-	uint8_t rrs[RRSET_WIRE_MAX]; /* fast path: RRs read from the cache */
+	uint8_t rrs[RRSET_WIRE_MAX]; /* fast path: records from the cache */
 };
 
 struct serve *
@@ -233,12 +234,12 @@ answer_any(struct serve *s, struct listen_req *req, const struct pkt_query *pq)
  * background (prefetch) so a popular name never expires for clients. */
 static void
 maybe_prefetch(struct serve *s, const struct pkt_query *pq,
-               const struct cache_wire_info *info)
+               const struct hit_info *info)
 {
 	ldns_rdf *qname;
 
-	if (info->is_stale || !resolver_should_prefetch(
-	                          s->resolver, info->ttl_s, info->orig_ttl_s))
+	if (!info->has_rrset || !resolver_should_prefetch(
+	                            s->resolver, info->ttl_s, info->orig_ttl_s))
 		return;
 	qname = ldns_dname_new_frm_data((uint16_t)pq->qname_len, pq->qname_lc);
 	if (qname != NULL)
@@ -247,68 +248,24 @@ maybe_prefetch(struct serve *s, const struct pkt_query *pq,
 	ldns_rdf_deep_free(qname);
 }
 
-/* Tries a positive answer from the cache; true if sent. */
-static bool
-fast_positive(struct serve *s, struct listen_req *req,
-              const struct pkt_query *pq, unsigned flags)
-{
-	static const uint8_t qname_ptr[2] = {0xc0, 0x0c};
-	struct cache_wire_info info;
-	struct answer_opts ao;
-	struct answer a;
-
-	if (cache_rrset_wire(s->cache, pq->qname, pq->qname_len, pq->qtype,
-	                     pq->qclass, clock_now(NULL), flags, qname_ptr,
-	                     sizeof(qname_ptr), s->rrs, sizeof(s->rrs),
-	                     &info) != 0)
-		return false;
-	answer_opts_of(req, &ao);
-	if (answer_begin(&a, s->out, sizeof(s->out), pq, &ao,
-	                 LDNS_RCODE_NOERROR) < 0)
-		return false;
-	(void)answer_add_rrs(&a, ANSWER_SEC_ANSWER, s->rrs, info.len);
-	send_response(s, req, answer_finish(&a), LDNS_RCODE_NOERROR);
-	maybe_prefetch(s, pq, &info);
-	return true;
-}
-
-/* Tries a negative answer (NXDOMAIN, NODATA) from the cache. */
-static bool
-fast_negative(struct serve *s, struct listen_req *req,
-              const struct pkt_query *pq)
-{
-	struct cache_neg_wire_info info;
-	struct answer_opts ao;
-	struct answer a;
-	int rcode;
-
-	if (cache_neg_wire(s->cache, pq->qname, pq->qname_len, pq->qtype,
-	                   pq->qclass, clock_now(NULL), 0, s->rrs,
-	                   sizeof(s->rrs), &info) != 0)
-		return false;
-	rcode = info.kind == CACHE_NEG_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
-	                                        : LDNS_RCODE_NOERROR;
-	answer_opts_of(req, &ao);
-	if (answer_begin(&a, s->out, sizeof(s->out), pq, &ao, rcode) < 0)
-		return false;
-	(void)answer_add_rrs(&a, ANSWER_SEC_AUTHORITY, s->rrs, info.len);
-	send_response(s, req, answer_finish(&a), rcode);
-	return true;
-}
-
+/* Answers from the cache alone (hit.h): true if sent. */
 static bool
 answer_from_cache(struct serve *s, struct listen_req *req,
                   const struct pkt_query *pq)
 {
-	unsigned flags = pq->is_do ? CACHE_WANT_DNSSEC : 0;
+	struct answer_opts ao;
+	struct hit_info info;
 
 	if (s->cache == NULL)
 		return false;
-	if (fast_positive(s, req, pq, flags) || fast_negative(s, req, pq)) {
-		s->stats->cache_hits++;
-		return true;
-	}
-	return false;
+	answer_opts_of(req, &ao);
+	if (hit_answer(s->cache, pq, &ao, clock_now(NULL), s->out,
+	               sizeof(s->out), s->rrs, sizeof(s->rrs), &info) != 0)
+		return false;
+	s->stats->cache_hits++;
+	send_response(s, req, info.len, info.rcode);
+	maybe_prefetch(s, pq, &info);
+	return true;
 }
 
 /* --- resolution -------------------------------------------------------------

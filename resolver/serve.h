@@ -4,9 +4,10 @@
  * listen.c hands every query to serve_query(): it is parsed (dns/pkt.c),
  * checked against the access list, answered locally when it is a
  * special-use name (RFC 6761) or qtype ANY (RFC 8482), answered straight
- * from the cache's wire form when the cache holds the answer (the fast
- * path: no ldns objects, one short read transaction), and otherwise given
- * to the resolver (query.c), whose result is turned into the response.
+ * from the cache's wire form when the cache holds the whole answer, CNAME
+ * chains included (the fast path, hit.h: no ldns objects, one short read
+ * per name), and otherwise given to the resolver (query.c), whose result
+ * is turned into the response.
  * A failed resolution is answered from stale cache data when allowed
  * (RFC 8767), else SERVFAIL with an Extended DNS Error.
  */
