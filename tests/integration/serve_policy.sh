@@ -1,7 +1,8 @@
 #!/bin/sh
 # cairnd's serving policy against the lab: access control (refuse gets
 # REFUSED, deny gets nothing), RD=0 answered from the cache only (an
-# uncached name is REFUSED rather than resolved), and aggregation: 50
+# uncached name, or a CNAME chain with a link not cached, is REFUSED
+# rather than resolved), and aggregation: 50
 # identical concurrent queries cost the authority one query and every
 # client gets its own ID back.
 #
@@ -48,6 +49,21 @@ DIG_OPTS=+norec expect_rcode www.glueless.test. A REFUSED tcp
 expect_case www.glueless.test. A NOERROR "www.glueless.test. A 192.0.2.30"
 DIG_OPTS=+norec expect_case www.glueless.test. A NOERROR \
 	"www.glueless.test. A 192.0.2.30"
+
+# -- RD=0 and CNAME chains: answered from the cache when every link and
+# the end are cached; a link missing from the cache is not resolved
+chain="chain.example.test. CNAME c2.cross.example. | c2.cross.example. CNAME c3.hosts.lab. | c3.hosts.lab. CNAME final.example.test. | final.example.test. A 192.0.2.50"
+DIG_OPTS=+norec expect_rcode chain.example.test. A REFUSED
+expect_case chain.example.test. A NOERROR "$chain"
+DIG_OPTS=+norec expect_case chain.example.test. A NOERROR "$chain"
+"$top_builddir/cairn-control" -s "$LAB_RUN/cairnd/ctl" flush c3.hosts.lab. \
+	>"$LAB_RUN/flush.out" 2>&1 || fail "flush: $(cat "$LAB_RUN/flush.out")"
+DIG_OPTS=+norec expect_rcode chain.example.test. A REFUSED
+expect_case chain.example.test. A NOERROR "$chain"
+expect_case dangling.example.test. A NXDOMAIN \
+	"dangling.example.test. CNAME nothere.hosts.lab."
+DIG_OPTS=+norec expect_case dangling.example.test. A NXDOMAIN \
+	"dangling.example.test. CNAME nothere.hosts.lab."
 
 # -- aggregation: the delegation to fakeauth is cached first
 DIG_TIME=4 expect_case warm.fake.test. A NOERROR "warm.fake.test. A 192.0.2.1"
