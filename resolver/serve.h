@@ -14,6 +14,7 @@
 #define CAIRN_RESOLVER_SERVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cache;

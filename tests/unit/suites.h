@@ -8,7 +8,7 @@
 
 SUITE(clock)
 SUITE(acl)
-SUITE(config)
+SUITE(conf)
 SUITE(hints)
 SUITE(dname)
 SUITE(cache)

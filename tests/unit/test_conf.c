@@ -1,10 +1,10 @@
 /*
- * test_config.c -- the configuration parser on real files in a temp dir:
+ * test_conf.c -- the configuration parser on real files in a temp dir:
  * defaults, every key, each kind of error with its line, forward zones,
  * size suffixes and reload change detection.
  */
 #include "config.h"
-#include "resolver/config.h"
+#include "resolver/conf.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-Suite *config_suite(void);
+Suite *conf_suite(void);
 
 /* A config file in its own temp dir; removed by conf_done(). */
 struct conf_file {
@@ -534,10 +534,10 @@ START_TEST(example_config_shows_the_defaults)
 END_TEST
 
 Suite *
-config_suite(void)
+conf_suite(void)
 {
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("config");
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("conf");
 
 	tcase_add_test(tc, defaults_are_the_documented_ones);
 	tcase_add_test(tc, full_file_sets_every_key);

@@ -1,13 +1,13 @@
 /*
- * config.c -- parse and validate the configuration file.
+ * conf.c -- parse and validate the configuration file.
  *
  * Lines are split into key and value here; what a key accepts comes from
- * its row in the key table (config_keys.c). Errors are written to the
+ * its row in the key table (conf_keys.c). Errors are written to the
  * caller's buffer as "FILE:LINE: problem", never logged.
  */
 #include "config.h"
-#include "resolver/config.h"
-#include "resolver/config_int.h"
+#include "resolver/conf.h"
+#include "resolver/conf_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
