@@ -7,6 +7,7 @@
 #endif
 
 SUITE(clock)
+SUITE(lines)
 SUITE(acl)
 SUITE(conf)
 SUITE(hints)
