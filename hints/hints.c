@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/lines.h"
 #include "util/log.h"
 
 #define BUILTIN_NAME "built-in root hints"
@@ -51,17 +52,12 @@ static int
 fail_at(struct hints_parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
-	if (p->errlen == 0)
-		return -EINVAL;
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->path, line);
-	if (n >= 0 && (size_t)n < p->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	rc = lines_vfail(p->err, p->errlen, p->path, line, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static void
@@ -177,17 +173,16 @@ push_rec(struct hints_parser *p, ldns_rr *rr)
 	return 0;
 }
 
+/* One line that is not blank or a comment; leading blanks are kept, as
+ * they give the record the previous owner. */
 static int
-parse_line(struct hints_parser *p, char *line)
+parse_line(struct hints_parser *p, const char *line)
 {
 	const char *s = line + strspn(line, " \t");
 	ldns_rr *rr = NULL;
 	ldns_status st;
 	int rc;
 
-	line[strcspn(line, "\r\n")] = '\0';
-	if (*s == '\0' || *s == ';')
-		return 0;
 	if (*s == '$')
 		return directive(p, s);
 	st =
@@ -204,21 +199,18 @@ parse_line(struct hints_parser *p, char *line)
 static int
 parse_stream(struct hints_parser *p, FILE *fp)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int rc = 0;
+	struct lines in;
+	char *line;
+	int rc;
 
-	while (rc == 0 && (len = getline(&line, &cap, fp)) >= 0) {
-		p->line++;
-		if (strlen(line) != (size_t)len)
-			rc = fail_at(p, p->line, "NUL byte in line");
-		else
-			rc = parse_line(p, line);
+	lines_init(&in, fp, p->path, ';');
+	while ((rc = lines_next(&in, &line, p->err, p->errlen)) > 0) {
+		p->line = in.line;
+		if ((rc = parse_line(p, line)) < 0)
+			break;
 	}
-	if (rc == 0 && ferror(fp))
-		rc = fail_at(p, p->line, "read error");
-	free(line);
+	p->line = in.line;
+	lines_clear(&in);
 	return rc;
 }
 

@@ -318,10 +318,10 @@ exec_stats(struct cairn_ctx *ctx, FILE *fp)
 {
 	struct services *svc = ctx->svc;
 	uint64_t up_ms = clock_mono_ms() - ctx->start_ms;
-	char buf[2048];
-	size_t n = stats_print(&svc->stats, buf, sizeof(buf));
+	int rc;
 
-	fwrite(buf, 1, MIN(n, sizeof(buf) - 1), fp);
+	if ((rc = stats_fprint(&svc->stats, fp)) < 0)
+		return rc;
 	if (svc->resolver != NULL)
 		print_resolver_stats(fp, svc->resolver);
 	if (svc->upstream != NULL)

@@ -19,7 +19,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include "resolver/config.h"
+#include "resolver/conf.h"
 #include "resolver/control.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/cairn/cairn.conf"

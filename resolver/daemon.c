@@ -158,8 +158,6 @@ daemon_make_parent_dir(const char *file, const char *username)
 {
 	char dir[PATH_MAX];
 	char *slash;
-	uid_t uid;
-	gid_t gid;
 	int created, rc;
 
 	if (strlen(file) >= sizeof(dir)) {
@@ -172,13 +170,7 @@ daemon_make_parent_dir(const char *file, const char *username)
 	*slash = '\0';
 	if ((rc = mkdir_p(dir, &created)) < 0)
 		return rc;
-	if (!created || username[0] == '\0')
-		return 0;
-	if ((rc = lookup_user(username, &uid, &gid)) < 0)
-		return rc;
-	if (chown(dir, uid, gid) < 0)
-		return log_errno_rc(dir);
-	return 0;
+	return created ? daemon_chown(dir, username) : 0;
 }
 
 int

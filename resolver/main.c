@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "hints/hints.h"
-#include "resolver/config.h"
+#include "resolver/conf.h"
 #include "resolver/ctx.h"
 #include "resolver/daemon.h"
 #include "resolver/services.h"

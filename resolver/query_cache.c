@@ -12,7 +12,7 @@
 
 #include "cache/cache.h"
 #include "hints/hints.h"
-#include "resolver/config.h"
+#include "resolver/conf.h"
 #include "util/log.h"
 #include "util/util.h"
 

@@ -15,7 +15,7 @@
 #include "dns/pkt.h"
 #include "resolver/acl.h"
 #include "resolver/answer.h"
-#include "resolver/config.h"
+#include "resolver/conf.h"
 #include "resolver/hit.h"
 #include "resolver/listen.h"
 #include "resolver/query.h"

@@ -15,6 +15,7 @@
 #define CAIRN_RESOLVER_SERVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cache;

@@ -12,7 +12,7 @@
 #include <arpa/inet.h>
 
 #include "cache/cache.h"
-#include "resolver/config.h"
+#include "resolver/conf.h"
 #include "resolver/control.h"
 #include "resolver/ctx.h"
 #include "resolver/listen.h"

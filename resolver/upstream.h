@@ -30,7 +30,7 @@ struct upstream_req;
 
 #define UPSTREAM_EDNS_BUFSIZE_DEFAULT 1232 /* DNS flag day 2020 */
 
-/* Filled by the caller (config.c); upstream_opts_default() first. */
+/* Filled by the caller (services.c); upstream_opts_default() first. */
 struct upstream_opts {
 	uint16_t edns_bufsize;           /* advertised UDP payload size */
 	uint32_t tcp_idle_ms;            /* RFC 7766 s6.2.3 idle close */

@@ -7,8 +7,9 @@
 #endif
 
 SUITE(clock)
+SUITE(lines)
 SUITE(acl)
-SUITE(config)
+SUITE(conf)
 SUITE(hints)
 SUITE(dname)
 SUITE(cache)

@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
+
+#include "tests/unit/tfile.h"
 
 Suite *hints_suite(void);
 
 struct hints_file {
-	char dir[64];
-	char path[96];
+	struct tfile file;
 	char err[HINTS_ERR_LEN];
 };
 
@@ -25,18 +25,11 @@ struct hints_file {
 static int
 load_text(struct hints_file *f, const char *text, struct hints **out)
 {
-	FILE *fp;
 	int rc;
 
-	strcpy(f->dir, "/tmp/cairn-hints-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/named.root", f->dir);
-	ck_assert_ptr_nonnull(fp = fopen(f->path, "w"));
-	fputs(text, fp);
-	ck_assert_int_eq(fclose(fp), 0);
-	rc = hints_load_file(f->path, out, f->err, sizeof(f->err));
-	unlink(f->path);
-	rmdir(f->dir);
+	tfile_write(&f->file, "named.root", text);
+	rc = hints_load_file(f->file.path, out, f->err, sizeof(f->err));
+	tfile_remove(&f->file);
 	return rc;
 }
 
@@ -45,15 +38,10 @@ expect_error(const char *text, int line, const char *words)
 {
 	struct hints_file f;
 	struct hints *h = NULL;
-	char where[128];
 
 	ck_assert_int_eq(load_text(&f, text, &h), -EINVAL);
 	ck_assert_ptr_null(h);
-	snprintf(where, sizeof(where), "%s:%d: ", f.path, line);
-	ck_assert_msg(strncmp(f.err, where, strlen(where)) == 0,
-	              "\"%s\" does not start with \"%s\"", f.err, where);
-	ck_assert_msg(strstr(f.err, words) != NULL,
-	              "\"%s\" does not mention \"%s\"", f.err, words);
+	tfile_assert_error(f.err, f.file.path, line, words);
 }
 
 START_TEST(builtin_hints_hold_thirteen_servers)

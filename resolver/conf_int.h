@@ -1,14 +1,14 @@
 /*
- * config_int.h -- private to resolver/config*.c: the key table and the
+ * conf_int.h -- private to resolver/conf*.c: the key table and the
  * list helpers the parser, the defaults and the reload code share.
  */
-#ifndef CAIRN_RESOLVER_CONFIG_INT_H
-#define CAIRN_RESOLVER_CONFIG_INT_H
+#ifndef CAIRN_RESOLVER_CONF_INT_H
+#define CAIRN_RESOLVER_CONF_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "resolver/config.h"
+#include "resolver/conf.h"
 
 enum key_type {
 	KT_BOOL,  /* bool: yes | no */
@@ -51,4 +51,4 @@ int config_str_list_push(struct config_str_list *l, char *s);
 /* Sets the port of an AF_INET or AF_INET6 address. */
 void config_addr_set_port(struct config_addr *a, uint16_t port);
 
-#endif /* CAIRN_RESOLVER_CONFIG_INT_H */
+#endif /* CAIRN_RESOLVER_CONF_INT_H */

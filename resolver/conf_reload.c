@@ -1,10 +1,10 @@
 /*
- * config_reload.c -- what changed between two configurations, and the
- * merge that applies a reload (see config.h).
+ * conf_reload.c -- what changed between two configurations, and the
+ * merge that applies a reload (see conf.h).
  */
 #include "config.h"
-#include "resolver/config.h"
-#include "resolver/config_int.h"
+#include "resolver/conf.h"
+#include "resolver/conf_int.h"
 
 #include <stdlib.h>
 #include <string.h>

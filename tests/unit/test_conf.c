@@ -1,10 +1,10 @@
 /*
- * test_config.c -- the configuration parser on real files in a temp dir:
+ * test_conf.c -- the configuration parser on real files in a temp dir:
  * defaults, every key, each kind of error with its line, forward zones,
  * size suffixes and reload change detection.
  */
 #include "config.h"
-#include "resolver/config.h"
+#include "resolver/conf.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -13,14 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-Suite *config_suite(void);
+#include "tests/unit/tfile.h"
+
+Suite *conf_suite(void);
 
 /* A config file in its own temp dir; removed by conf_done(). */
 struct conf_file {
-	char dir[64];
-	char path[96];
+	struct tfile file;
 	char err[CONFIG_ERR_LEN];
 	struct config cfg;
 };
@@ -28,14 +28,7 @@ struct conf_file {
 static void
 conf_write(struct conf_file *f, const char *text)
 {
-	FILE *fp;
-
-	strcpy(f->dir, "/tmp/cairn-config-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/cairn.conf", f->dir);
-	ck_assert_ptr_nonnull(fp = fopen(f->path, "w"));
-	ck_assert_int_eq(fputs(text, fp) >= 0, 1);
-	ck_assert_int_eq(fclose(fp), 0);
+	tfile_write(&f->file, "cairn.conf", text);
 	ck_assert_int_eq(config_init_defaults(&f->cfg), 0);
 }
 
@@ -44,15 +37,14 @@ static int
 conf_load(struct conf_file *f, const char *text)
 {
 	conf_write(f, text);
-	return config_load_file(&f->cfg, f->path, f->err, sizeof(f->err));
+	return config_load_file(&f->cfg, f->file.path, f->err, sizeof(f->err));
 }
 
 static void
 conf_done(struct conf_file *f)
 {
 	config_free(&f->cfg);
-	unlink(f->path);
-	rmdir(f->dir);
+	tfile_remove(&f->file);
 }
 
 /* Asserts loading text fails with "PATH:line:" and the given words. */
@@ -60,14 +52,9 @@ static void
 expect_error(const char *text, int line, const char *words)
 {
 	struct conf_file f;
-	char where[128];
 
 	ck_assert_int_eq(conf_load(&f, text), -EINVAL);
-	snprintf(where, sizeof(where), "%s:%d: ", f.path, line);
-	ck_assert_msg(strncmp(f.err, where, strlen(where)) == 0,
-	              "\"%s\" does not start with \"%s\"", f.err, where);
-	ck_assert_msg(strstr(f.err, words) != NULL,
-	              "\"%s\" does not mention \"%s\"", f.err, words);
+	tfile_assert_error(f.err, f.file.path, line, words);
 	conf_done(&f);
 }
 
@@ -534,10 +521,10 @@ START_TEST(example_config_shows_the_defaults)
 END_TEST
 
 Suite *
-config_suite(void)
+conf_suite(void)
 {
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("config");
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("conf");
 
 	tcase_add_test(tc, defaults_are_the_documented_ones);
 	tcase_add_test(tc, full_file_sets_every_key);

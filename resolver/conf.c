@@ -1,13 +1,13 @@
 /*
- * config.c -- parse and validate the configuration file.
+ * conf.c -- parse and validate the configuration file.
  *
  * Lines are split into key and value here; what a key accepts comes from
- * its row in the key table (config_keys.c). Errors are written to the
+ * its row in the key table (conf_keys.c). Errors are written to the
  * caller's buffer as "FILE:LINE: problem", never logged.
  */
 #include "config.h"
-#include "resolver/config.h"
-#include "resolver/config_int.h"
+#include "resolver/conf.h"
+#include "resolver/conf_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/lines.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -45,17 +46,12 @@ static int
 fail(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
-	if (p->errlen == 0)
-		return -EINVAL;
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->path, p->line);
-	if (n >= 0 && (size_t)n < p->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	rc = lines_vfail(p->err, p->errlen, p->path, p->line, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* --- value parsers ------------------------------------------------------ */
@@ -455,8 +451,6 @@ parse_line(struct parser *p, char *line)
 	char *s = trim(line), *colon, *key, *value = NULL;
 	int rc;
 
-	if (*s == '\0' || *s == '#')
-		return 0;
 	colon = strchr(s, ':');
 	key = s;
 	if (colon == NULL || colon == s ||
@@ -522,25 +516,20 @@ finish(struct parser *p)
 static int
 parse_stream(struct parser *p, FILE *fp)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int rc = 0;
+	struct lines in;
+	char *line;
+	int rc;
 
-	while (rc == 0 && (len = getline(&line, &cap, fp)) >= 0) {
-		p->line++;
-		if (strlen(line) != (size_t)len)
-			rc = fail(p, "NUL byte in line");
-		else
-			rc = parse_line(p, line);
+	lines_init(&in, fp, p->path, '#');
+	while ((rc = lines_next(&in, &line, p->err, p->errlen)) > 0) {
+		p->line = in.line;
+		if ((rc = parse_line(p, line)) < 0)
+			break;
 	}
-	if (rc == 0 && ferror(fp)) {
-		rc = errno ? -errno : -EIO;
-		fail(p, "read error: %s", strerror(-rc));
-	}
+	p->line = in.line;
+	lines_clear(&in);
 	if (rc == -ENOMEM)
 		fail(p, "out of memory");
-	free(line);
 	return rc == 0 ? finish(p) : rc;
 }
 

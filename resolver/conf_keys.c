@@ -1,14 +1,14 @@
 /*
- * config_keys.c -- the key table, the built-in defaults and freeing.
+ * conf_keys.c -- the key table, the built-in defaults and freeing.
  *
  * Every key is one row of the table: its type, where it lives in struct
  * config, its range and whether it may repeat or needs a restart. The
- * parser (config.c) and the reload code (config_reload.c) are both driven
+ * parser (conf.c) and the reload code (conf_reload.c) are both driven
  * by it, so a key cannot be parsed but forgotten on reload.
  */
 #include "config.h"
-#include "resolver/config.h"
-#include "resolver/config_int.h"
+#include "resolver/conf.h"
+#include "resolver/conf_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * config.h -- the configuration file: parsing, defaults, reload.
+ * conf.h -- the configuration file: parsing, defaults, reload.
  *
  * main.c loads the file at startup into a struct config that every other
  * module reads through ctx->cfg; nothing but main.c writes it. On SIGHUP
@@ -17,21 +17,12 @@
  * with double quotes. docs/cairn.conf.5 lists every key.
  *
  * Adding a key: a field here, its default in config_init_defaults(), one
- * row in the key table in config_keys.c (type, range, repeatable,
- * restart) and CONFIG_N_KEYS in config_int.h, docs/cairn.conf.5,
- * docs/cairn.conf.example and a test in test_config.c.
+ * row in the key table in conf_keys.c (type, range, repeatable,
+ * restart) and CONFIG_N_KEYS in conf_int.h, docs/cairn.conf.5,
+ * docs/cairn.conf.example and a test in test_conf.c.
  */
-#ifndef CAIRN_RESOLVER_CONFIG_H
-#define CAIRN_RESOLVER_CONFIG_H
-
-/*
- * A quoted #include searches the includer's own directory first, so a file
- * in resolver/ that opens with #include "config.h" (meaning the autoconf
- * header, see BRIEF) reaches this file. Pull the autoconf header in here,
- * through the -I path, so such a file still gets the build configuration
- * before any system header.
- */
-#include <config.h>
+#ifndef CAIRN_RESOLVER_CONF_H
+#define CAIRN_RESOLVER_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -169,4 +160,4 @@ void config_reload_merge(struct config *running, struct config *fresh);
  * locally per RFC 6761. */
 bool config_resolves_special_use(const struct config *cfg, const char *name);
 
-#endif /* CAIRN_RESOLVER_CONFIG_H */
+#endif /* CAIRN_RESOLVER_CONF_H */
