@@ -5,8 +5,10 @@
 #include "resolver/deleg.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,18 +25,87 @@ deleg_opts_init(struct deleg_opts *o)
 	o->max_ns_names = 4;
 }
 
+/* Room for names in a delegation's own allocation (see deleg.h). */
+struct name_room {
+	ldns_rdf *rdfs; /* next free rdf */
+	uint8_t *bytes; /* next free byte */
+	size_t n_rdfs;  /* rdfs left */
+	size_t n_bytes; /* bytes left */
+};
+
+static size_t
+align_up(size_t n, size_t a)
+{
+	return (n + a - 1) / a * a;
+}
+
+/* A copy of name in room, or NULL when room has no space for it. */
+static ldns_rdf *
+room_copy(struct name_room *room, const ldns_rdf *name)
+{
+	size_t len = ldns_rdf_size(name);
+	ldns_rdf *rd = room->rdfs;
+
+	if (room->n_rdfs == 0 || len > room->n_bytes)
+		return NULL;
+	memcpy(room->bytes, ldns_rdf_data(name), len);
+	ldns_rdf_set_type(rd, ldns_rdf_get_type(name));
+	ldns_rdf_set_size(rd, len);
+	ldns_rdf_set_data(rd, room->bytes);
+	room->rdfs++;
+	room->n_rdfs--;
+	room->bytes += len;
+	room->n_bytes -= len;
+	return rd;
+}
+
+/*
+ * One allocation: the struct (zeroed), an ns array of n_ns entries (none
+ * if 0), n_names + 1 rdfs and name_bytes bytes for the zone and NS
+ * names; room gets what the zone has not taken. NULL if out of memory.
+ */
+static struct deleg *
+deleg_alloc(const ldns_rdf *zone, size_t n_ns, size_t n_names,
+            size_t name_bytes, struct name_room *room)
+{
+	size_t off_ns =
+	    align_up(sizeof(struct deleg), _Alignof(struct deleg_ns));
+	size_t off_rdf, off_bytes;
+	struct deleg *d;
+
+	if (n_ns > SIZE_MAX / 2 / sizeof(struct deleg_ns) ||
+	    n_names >= SIZE_MAX / 2 / sizeof(ldns_rdf) ||
+	    name_bytes > SIZE_MAX / 4)
+		return NULL;
+	off_rdf = align_up(off_ns + n_ns * sizeof(struct deleg_ns),
+	                   _Alignof(ldns_rdf));
+	off_bytes = off_rdf + (n_names + 1) * sizeof(ldns_rdf);
+	/* not calloc: each ns entry is cleared as it is added */
+	if ((d = malloc(off_bytes + name_bytes)) == NULL)
+		return NULL;
+	memset(d, 0, sizeof(*d));
+	room->rdfs = (ldns_rdf *)((uint8_t *)d + off_rdf);
+	room->bytes = (uint8_t *)d + off_bytes;
+	room->n_rdfs = n_names + 1;
+	room->n_bytes = name_bytes;
+	d->zone = room_copy(room, zone);
+	assert(d->zone != NULL); /* room was sized for it */
+	if (n_ns > 0) {
+		d->ns = (struct deleg_ns *)((uint8_t *)d + off_ns);
+		d->cap_ns = n_ns;
+		d->is_ns_inline = true;
+	}
+	return d;
+}
+
 struct deleg *
 deleg_new(const ldns_rdf *zone)
 {
-	struct deleg *d;
+	struct name_room room;
 
-	if (zone == NULL || (d = calloc(1, sizeof(*d))) == NULL)
+	if (zone == NULL)
 		return NULL;
-	if ((d->zone = ldns_rdf_clone(zone)) == NULL) {
-		free(d);
-		return NULL;
-	}
-	return d;
+	return deleg_alloc(zone, 0, 0, ldns_rdf_size(zone), &room);
 }
 
 void
@@ -44,11 +115,11 @@ deleg_free(struct deleg *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->n_ns; i++)
+	for (i = d->n_inline; i < d->n_ns; i++)
 		ldns_rdf_deep_free(d->ns[i].name);
-	free(d->ns);
-	ldns_rdf_deep_free(d->zone);
-	free(d);
+	if (!d->is_ns_inline)
+		free(d->ns);
+	free(d); /* the zone, and the array and names inside it */
 }
 
 struct deleg_ns *
@@ -62,8 +133,33 @@ deleg_find_ns(struct deleg *d, const ldns_rdf *name)
 	return NULL;
 }
 
-int
-deleg_add_ns(struct deleg *d, const ldns_rdf *name)
+/* Makes room for one more entry in d->ns. 0 or -ENOMEM. */
+static int
+grow_ns(struct deleg *d)
+{
+	size_t cap = d->cap_ns ? d->cap_ns * 2 : 4;
+	struct deleg_ns *n;
+
+	if (cap > SIZE_MAX / sizeof(*n))
+		return -ENOMEM;
+	if (d->is_ns_inline) {
+		/* the inline array cannot grow: move it out */
+		if ((n = malloc(cap * sizeof(*n))) == NULL)
+			return -ENOMEM;
+		memcpy(n, d->ns, d->n_ns * sizeof(*n));
+	} else if ((n = realloc(d->ns, cap * sizeof(*n))) == NULL) {
+		return -ENOMEM;
+	}
+	d->ns = n;
+	d->cap_ns = cap;
+	d->is_ns_inline = false;
+	return 0;
+}
+
+/* deleg_add_ns(), the name copied into room when not NULL (then d's
+ * entries so far must all be inline), else cloned. */
+static int
+add_ns(struct deleg *d, const ldns_rdf *name, struct name_room *room)
 {
 	struct deleg_ns *ns;
 
@@ -71,22 +167,25 @@ deleg_add_ns(struct deleg *d, const ldns_rdf *name)
 		return -EINVAL;
 	if (deleg_find_ns(d, name) != NULL)
 		return 0;
-	if (d->n_ns == d->cap_ns) {
-		size_t cap = d->cap_ns ? d->cap_ns * 2 : 4;
-		struct deleg_ns *n = realloc(d->ns, cap * sizeof(*n));
-
-		if (n == NULL)
-			return -ENOMEM;
-		d->ns = n;
-		d->cap_ns = cap;
-	}
+	if (d->n_ns == d->cap_ns && grow_ns(d) < 0)
+		return -ENOMEM;
 	ns = &d->ns[d->n_ns];
 	memset(ns, 0, sizeof(*ns));
-	if ((ns->name = ldns_rdf_clone(name)) == NULL)
+	if (room != NULL && d->n_inline == d->n_ns &&
+	    (ns->name = room_copy(room, name)) != NULL) {
+		d->n_inline++;
+	} else if ((ns->name = ldns_rdf_clone(name)) == NULL) {
 		return -ENOMEM;
+	}
 	ns->state = DELEG_NS_UNRESOLVED;
 	d->n_ns++;
 	return 0;
+}
+
+int
+deleg_add_ns(struct deleg *d, const ldns_rdf *name)
+{
+	return add_ns(d, name, NULL);
 }
 
 bool
@@ -210,23 +309,44 @@ deleg_add_addr(struct deleg *d, const ldns_rdf *name, const struct sockaddr *sa,
 	return 0;
 }
 
+/* The NS name of rr if it is an NS record of zone, else NULL. */
+static const ldns_rdf *
+ns_name_of(const ldns_rr *rr, const ldns_rdf *zone)
+{
+	const ldns_rdf *name;
+
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS ||
+	    ldns_rr_rd_count(rr) != 1 ||
+	    !iter_dname_equal(ldns_rr_owner(rr), zone))
+		return NULL;
+	name = ldns_rr_rdf(rr, 0);
+	return ldns_rdf_get_type(name) == LDNS_RDF_TYPE_DNAME ? name : NULL;
+}
+
 struct deleg *
 deleg_from_rrs(const ldns_rdf *zone, const ldns_rr_list *ns,
                const ldns_rr_list *addrs, const struct deleg_opts *o)
 {
-	struct deleg *d = deleg_new(zone);
-	size_t i;
+	struct name_room room;
+	struct deleg *d;
+	size_t i, n = 0, bytes;
+	const ldns_rdf *name;
 
-	if (d == NULL)
+	if (zone == NULL)
+		return NULL;
+	/* size one allocation from the records: duplicates leave room */
+	bytes = ldns_rdf_size(zone);
+	for (i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+		if ((name = ns_name_of(ldns_rr_list_rr(ns, i), zone)) == NULL)
+			continue;
+		n++;
+		bytes += ldns_rdf_size(name);
+	}
+	if (n == 0 || (d = deleg_alloc(zone, n, n, bytes, &room)) == NULL)
 		return NULL;
 	for (i = 0; i < ldns_rr_list_rr_count(ns); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(ns, i);
-
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS ||
-		    ldns_rr_rd_count(rr) != 1 ||
-		    !iter_dname_equal(ldns_rr_owner(rr), zone))
-			continue;
-		if (deleg_add_ns(d, ldns_rr_rdf(rr, 0)) == -ENOMEM)
+		name = ns_name_of(ldns_rr_list_rr(ns, i), zone);
+		if (name != NULL && add_ns(d, name, &room) == -ENOMEM)
 			goto fail;
 	}
 	if (d->n_ns == 0)

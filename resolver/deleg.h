@@ -38,19 +38,27 @@ struct deleg_addr {
 };
 
 struct deleg_ns {
-	ldns_rdf *name; /* owned */
+	ldns_rdf *name; /* owned: never moves while the deleg lives */
 	enum deleg_ns_state state;
 	struct deleg_addr addrs[DELEG_MAX_ADDRS_PER_NS];
 	size_t n_addrs;
 	size_t n_filtered; /* addresses refused by deleg_opts */
 };
 
+/*
+ * A delegation is one allocation holding the struct, the zone name and,
+ * from deleg_from_rrs(), the ns array and its names, sized from the
+ * records: a referral costs one malloc, not two per name. Names added
+ * later are cloned on their own, and the array is copied out to grow.
+ */
 struct deleg {
-	ldns_rdf *zone;      /* owned */
-	struct deleg_ns *ns; /* owned array */
+	ldns_rdf *zone;      /* owned: inside d's allocation */
+	struct deleg_ns *ns; /* owned array (inside d's when is_ns_inline) */
 	size_t n_ns;
 	size_t cap_ns;
-	size_t n_lookups; /* glueless lookups started (deleg_next_glueless) */
+	size_t n_lookups;  /* glueless lookups started (deleg_next_glueless) */
+	size_t n_inline;   /* ns[0 .. n_inline) have their names inside d */
+	bool is_ns_inline; /* ns lies inside d's allocation */
 };
 
 struct deleg_opts {

@@ -27,6 +27,8 @@
 #define DNS_HEADER_LEN 12u
 #define DNS_FLAG_QR 0x80u /* byte 2 */
 #define DNS_FLAG_TC 0x02u /* byte 2 */
+#define DNS_FLAG_RD 0x01u /* byte 2 */
+#define DNS_FLAG_CD 0x10u /* byte 3 */
 /* Datagrams read per readiness event before yielding to the loop. */
 #define RECVS_PER_EVENT 16
 
@@ -48,7 +50,7 @@ struct upstream_req {
 	struct upstream_req *prev, *next; /* in u->reqs */
 	struct upstream *u;               /* borrowed */
 	struct sockaddr_storage server;
-	uint8_t *wire; /* owned (ldns malloc): the query as sent */
+	uint8_t wire[UPSTREAM_QUERY_MAX]; /* the query as sent */
 	size_t len;
 	int fd;               /* UDP socket, -1 when none */
 	struct tcp_query *tq; /* borrowed: pending TCP query */
@@ -355,7 +357,6 @@ req_free(struct upstream_req *r)
 		u->reqs = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
-	free(r->wire); /* ldns allocates with malloc */
 	free(r);
 }
 
@@ -672,33 +673,78 @@ randomise_case(struct upstream_rng *rng, uint8_t *name, size_t len)
 	}
 }
 
+static void
+put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* True if name is exactly one uncompressed wire name of len bytes, at
+ * most 255 (RFC 1035 s3.1). */
+static bool
+is_wire_name(const uint8_t *name, size_t len)
+{
+	return len >= 1 && len <= 255 && name_len(name, len, 0) == len;
+}
+
+size_t
+upstream_query_wire(uint8_t *buf, const uint8_t *qname, size_t qname_len,
+                    uint16_t qtype, uint16_t qclass, uint16_t id,
+                    unsigned flags, uint16_t edns_bufsize)
+{
+	bool has_opt = (flags & (UPSTREAM_F_EDNS | UPSTREAM_F_DO)) != 0;
+	uint8_t *p = buf;
+
+	if (!is_wire_name(qname, qname_len))
+		return 0;
+	/* RFC 1035 s4.1.1: QR 0, opcode QUERY, AA, TC, RA, Z, AD 0 */
+	memset(p, 0, DNS_HEADER_LEN);
+	put_u16(p, id);
+	if (flags & UPSTREAM_F_RD)
+		p[2] |= DNS_FLAG_RD;
+	if (flags & UPSTREAM_F_CD)
+		p[3] |= DNS_FLAG_CD;
+	p[5] = 1;                /* QDCOUNT */
+	p[11] = has_opt ? 1 : 0; /* ARCOUNT */
+	p += DNS_HEADER_LEN;
+	memcpy(p, qname, qname_len);
+	p += qname_len;
+	put_u16(p, qtype);
+	put_u16(p + 2, qclass);
+	p += 4;
+	if (has_opt) {
+		/* RFC 6891 s6.1.2: root owner, type OPT, CLASS the payload
+		 * size we can reassemble (s6.2.5), TTL extended RCODE 0,
+		 * version 0 and the DO bit, no options */
+		p[0] = 0;
+		put_u16(p + 1, LDNS_RR_TYPE_OPT);
+		put_u16(p + 3, edns_bufsize);
+		p[5] = 0;
+		p[6] = 0;
+		put_u16(p + 7, (flags & UPSTREAM_F_DO) ? 0x8000u : 0);
+		put_u16(p + 9, 0);
+		p += 11;
+	}
+	return (size_t)(p - buf);
+}
+
+/* The query in r->wire, its name case randomised for 0x20 over UDP. */
 static int
 build_query(struct upstream *u, struct upstream_req *r, const ldns_rdf *qname,
             ldns_rr_type qtype, ldns_rr_class qclass, unsigned flags)
 {
-	ldns_rdf *name = ldns_rdf_clone(qname);
-	ldns_pkt *pkt;
-	ldns_status s;
+	size_t nlen = ldns_rdf_size(qname);
 
-	if (name == NULL)
-		return -ENOMEM;
+	r->len = upstream_query_wire(r->wire, ldns_rdf_data(qname), nlen,
+	                             (uint16_t)qtype, (uint16_t)qclass, 0,
+	                             flags, u->opts.edns_bufsize);
+	if (r->len == 0)
+		return -EINVAL;
 	if (u->opts.use_0x20 && !(flags & UPSTREAM_F_TCP))
-		randomise_case(&u->rng, ldns_rdf_data(name),
-		               ldns_rdf_size(name));
-	/* takes name */
-	if ((pkt = ldns_pkt_query_new(name, qtype, qclass, 0)) == NULL)
-		return -ENOMEM;
-	ldns_pkt_set_id(pkt, upstream_rng_u16(&u->rng));
-	ldns_pkt_set_rd(pkt, (flags & UPSTREAM_F_RD) != 0);
-	ldns_pkt_set_cd(pkt, (flags & UPSTREAM_F_CD) != 0);
-	if (flags & (UPSTREAM_F_EDNS | UPSTREAM_F_DO)) {
-		/* RFC 6891 s6.2.5: advertise what we can reassemble */
-		ldns_pkt_set_edns_udp_size(pkt, u->opts.edns_bufsize);
-		ldns_pkt_set_edns_do(pkt, (flags & UPSTREAM_F_DO) != 0);
-	}
-	s = ldns_pkt2wire(&r->wire, pkt, &r->len);
-	ldns_pkt_free(pkt);
-	return s == LDNS_STATUS_OK ? 0 : -ENOMEM;
+		randomise_case(&u->rng, r->wire + DNS_HEADER_LEN, nlen);
+	put_u16(r->wire, upstream_rng_u16(&u->rng));
+	return 0;
 }
 
 struct upstream_req *

@@ -217,6 +217,24 @@ bool upstream_reply_matches(const uint8_t *reply, size_t reply_len,
                             const uint8_t *query, size_t query_len,
                             bool exact_case);
 
+/* Bytes of the longest query upstream_query_wire() writes: header, a
+ * name of at most 255 bytes, type and class, an OPT record without
+ * options. */
+#define UPSTREAM_QUERY_MAX (12 + 255 + 4 + 11)
+
+/*
+ * Writes into buf (UPSTREAM_QUERY_MAX bytes) the query that
+ * upstream_query() sends: ID id, opcode QUERY, RD and CD from flags, one
+ * question qname (qname_len bytes, an uncompressed wire name as an ldns
+ * dname holds it), qtype, qclass, and, when flags has UPSTREAM_F_EDNS or
+ * UPSTREAM_F_DO, an OPT record with payload size edns_bufsize, version 0
+ * and the DO bit from UPSTREAM_F_DO. Returns its length, or 0 when qname
+ * is not one valid wire name of qname_len bytes. Pure.
+ */
+size_t upstream_query_wire(uint8_t *buf, const uint8_t *qname, size_t qname_len,
+                           uint16_t qtype, uint16_t qclass, uint16_t id,
+                           unsigned flags, uint16_t edns_bufsize);
+
 /* Socket address helpers (pure). Equal means same family, address and
  * port; _len is the sockaddr length of its family (0 if unknown). */
 bool upstream_addr_equal(const struct sockaddr_storage *a,

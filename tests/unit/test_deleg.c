@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 
@@ -294,6 +295,74 @@ START_TEST(configured_forwarder_keeps_its_port_and_loopback)
 }
 END_TEST
 
+START_TEST(names_stay_put_when_names_are_added_after_a_referral)
+{
+	static const char *const ns[] = {
+	    "Example.com. 3600 IN NS ns.a.net.",
+	    "example.com. 3600 IN NS NS.A.NET.", /* the same name */
+	    "example.com. 3600 IN A 192.0.2.9",  /* not an NS record */
+	    "example.com. 3600 IN NS ns.b.net.", NULL};
+	static const char *const glue[] = {"ns.b.net. 300 IN A 192.0.2.2",
+	                                   NULL};
+	char buf[32];
+	struct deleg_opts o;
+	struct deleg *d;
+	const ldns_rdf *first;
+	ldns_rdf *n;
+	size_t i;
+
+	deleg_opts_init(&o);
+	d = make("example.com.", ns, glue, &o);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->n_ns, 2);
+	n = ldns_dname_new_frm_str("example.com.");
+	ck_assert_int_eq(ldns_dname_compare(d->zone, n), 0);
+	ldns_rdf_deep_free(n);
+	first = deleg_next_glueless(d, &o); /* borrowed while d lives */
+	ck_assert(iter_dname_equal(first, ns_named(d, "ns.a.net.")->name));
+	/* 20 names more: the array grows and moves, the names stay */
+	for (i = 0; i < 20; i++) {
+		snprintf(buf, sizeof(buf), "ns%zu.c.net.", i);
+		n = ldns_dname_new_frm_str(buf);
+		ck_assert_int_eq(deleg_add_ns(d, n), 0);
+		ck_assert_int_eq(deleg_add_ns(d, n), 0); /* once only */
+		ldns_rdf_deep_free(n);
+	}
+	ck_assert_uint_eq(d->n_ns, 22);
+	ck_assert(iter_dname_equal(first, ns_named(d, "ns.a.net.")->name));
+	ck_assert_ptr_eq(first, ns_named(d, "ns.a.net.")->name);
+	ck_assert_uint_eq(ns_named(d, "ns.b.net.")->n_addrs, 1);
+	ck_assert_ptr_nonnull(ns_named(d, "ns19.c.net."));
+	deleg_free(d);
+}
+END_TEST
+
+START_TEST(empty_delegation_grows_one_name_at_a_time)
+{
+	ldns_rdf *zone = ldns_dname_new_frm_str("."), *n;
+	struct deleg *d = deleg_new(zone);
+	char buf[32];
+	size_t i;
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(ldns_dname_compare(d->zone, zone), 0);
+	ck_assert_uint_eq(d->n_ns, 0);
+	for (i = 0; i < 9; i++) {
+		snprintf(buf, sizeof(buf), "n%zu.", i);
+		n = ldns_dname_new_frm_str(buf);
+		ck_assert_int_eq(deleg_add_ns(d, n), 0);
+		ldns_rdf_deep_free(n);
+	}
+	ck_assert_uint_eq(d->n_ns, 9);
+	ck_assert_ptr_nonnull(ns_named(d, "n0."));
+	ck_assert_ptr_nonnull(ns_named(d, "n8."));
+	ck_assert_int_eq(deleg_add_ns(d, zone), 0);
+	ck_assert_int_eq(deleg_add_ns(d, NULL), -EINVAL);
+	deleg_free(d);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
 Suite *
 deleg_suite(void)
 {
@@ -309,6 +378,9 @@ deleg_suite(void)
 	tcase_add_test(tc, in_zone_glueless_name_waits_for_some_address);
 	tcase_add_test(tc, resolution_with_no_usable_address_is_a_failure);
 	tcase_add_test(tc, configured_forwarder_keeps_its_port_and_loopback);
+	tcase_add_test(tc,
+	               names_stay_put_when_names_are_added_after_a_referral);
+	tcase_add_test(tc, empty_delegation_grows_one_name_at_a_time);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1058,6 +1058,150 @@ START_TEST(reply_match_checks_id_qr_question_and_case)
 }
 END_TEST
 
+/* The query as ldns builds it from a packet: the reference for the
+ * bytes upstream_query_wire() writes. Caller frees. */
+static uint8_t *
+ldns_query_wire(const ldns_rdf *name, uint16_t qtype, uint16_t id,
+                unsigned flags, uint16_t bufsize, size_t *len)
+{
+	ldns_pkt *p = ldns_pkt_query_new(ldns_rdf_clone(name), qtype,
+	                                 LDNS_RR_CLASS_IN, 0); /* takes name */
+	uint8_t *w = NULL;
+
+	ck_assert_ptr_nonnull(p);
+	ldns_pkt_set_id(p, id);
+	ldns_pkt_set_rd(p, (flags & UPSTREAM_F_RD) != 0);
+	ldns_pkt_set_cd(p, (flags & UPSTREAM_F_CD) != 0);
+	if (flags & (UPSTREAM_F_EDNS | UPSTREAM_F_DO)) {
+		ldns_pkt_set_edns_udp_size(p, bufsize);
+		ldns_pkt_set_edns_do(p, (flags & UPSTREAM_F_DO) != 0);
+	}
+	ck_assert_int_eq(ldns_pkt2wire(&w, p, len), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	return w;
+}
+
+START_TEST(query_wire_equals_ldns_for_every_flag_mix)
+{
+	static const char *names[] = {
+	    ".", "WwW.Example.", "xn--bcher-kva.TEST.",
+	    "a234567890123456789012345678901234567890123456789012345678901ab."
+	    "b.c."};
+	static const unsigned flag_mixes[] = {
+	    0,
+	    UPSTREAM_F_EDNS,
+	    UPSTREAM_F_DO,
+	    UPSTREAM_F_EDNS | UPSTREAM_F_DO,
+	    UPSTREAM_F_CD,
+	    UPSTREAM_F_RD,
+	    UPSTREAM_F_EDNS | UPSTREAM_F_RD | UPSTREAM_F_CD,
+	    UPSTREAM_F_EDNS | UPSTREAM_F_DO | UPSTREAM_F_RD | UPSTREAM_F_CD |
+	        UPSTREAM_F_TCP};
+	static const uint16_t sizes[] = {512, 1232, 4096, 65535};
+	static const uint16_t types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
+	                                 LDNS_RR_TYPE_NS, LDNS_RR_TYPE_DS};
+	size_t i, f, z, k = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ldns_rdf *n = ldns_dname_new_frm_str(names[i]);
+
+		ck_assert_ptr_nonnull(n);
+		for (f = 0; f < sizeof(flag_mixes) / sizeof(flag_mixes[0]);
+		     f++) {
+			for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]);
+			     z++, k++) {
+				uint16_t t = types[k % 4], id = (uint16_t)k;
+				uint8_t buf[UPSTREAM_QUERY_MAX];
+				size_t rl, len;
+				uint8_t *ref = ldns_query_wire(
+				    n, t, id, flag_mixes[f], sizes[z], &rl);
+
+				len = upstream_query_wire(
+				    buf, ldns_rdf_data(n), ldns_rdf_size(n), t,
+				    LDNS_RR_CLASS_IN, id, flag_mixes[f],
+				    sizes[z]);
+				ck_assert_uint_eq(len, rl);
+				ck_assert_mem_eq(buf, ref, rl);
+				free(ref);
+			}
+		}
+		ldns_rdf_deep_free(n);
+	}
+}
+END_TEST
+
+START_TEST(query_wire_bytes_for_a_forwarded_dnssec_query)
+{
+	static const uint8_t name[] = {3,   'w', 'w', 'w', 4,
+	                               'T', 'e', 's', 't', 0};
+	static const uint8_t want[] = {
+	    0xbe, 0xef, 0x01, 0x10, 0,    1,   0,   0,    0,   0, 0,
+	    1,                                                    /* header */
+	    3,    'w',  'w',  'w',  4,    'T', 'e', 's',  't', 0, /* qname */
+	    0x00, 0x1c, 0x00, 0x01,                               /* AAAA IN */
+	    0,    0x00, 0x29, 0x04, 0xd0, 0,   0,   0x80, 0,   0, 0}; /* OPT */
+	uint8_t buf[UPSTREAM_QUERY_MAX];
+	size_t len;
+
+	len = upstream_query_wire(
+	    buf, name, sizeof(name), LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN,
+	    0xbeef, UPSTREAM_F_DO | UPSTREAM_F_RD | UPSTREAM_F_CD, 1232);
+	ck_assert_uint_eq(len, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	/* without EDNS: no OPT, ARCOUNT 0, flags off */
+	len = upstream_query_wire(buf, name, sizeof(name), LDNS_RR_TYPE_AAAA,
+	                          LDNS_RR_CLASS_IN, 0xbeef, 0, 1232);
+	ck_assert_uint_eq(len, 12 + sizeof(name) + 4);
+	ck_assert_uint_eq(buf[2], 0);
+	ck_assert_uint_eq(buf[3], 0);
+	ck_assert_uint_eq(buf[11], 0);
+}
+END_TEST
+
+START_TEST(query_wire_takes_only_one_valid_name)
+{
+	uint8_t name[300], buf[UPSTREAM_QUERY_MAX];
+	size_t i;
+
+	/* the longest name: 127 labels of one byte, 255 bytes */
+	for (i = 0; i < 254; i += 2) {
+		name[i] = 1;
+		name[i + 1] = 'a';
+	}
+	name[254] = 0;
+	ck_assert_uint_eq(
+	    upstream_query_wire(buf, name, 255, 1, 1, 7, UPSTREAM_F_DO, 1232),
+	    UPSTREAM_QUERY_MAX);
+	/* one label more is 257 bytes: too long */
+	name[254] = 1;
+	name[255] = 'a';
+	name[256] = 0;
+	ck_assert_uint_eq(upstream_query_wire(buf, name, 257, 1, 1, 7, 0, 512),
+	                  0);
+	ck_assert_uint_eq(upstream_query_wire(buf, name, 0, 1, 1, 7, 0, 512),
+	                  0);
+	/* a label of 64 bytes, a compression pointer, no terminator, a
+	 * length that runs past the root label */
+	name[0] = 64;
+	ck_assert_uint_eq(upstream_query_wire(buf, name, 66, 1, 1, 7, 0, 512),
+	                  0);
+	name[0] = 0xc0;
+	name[1] = 12;
+	ck_assert_uint_eq(upstream_query_wire(buf, name, 2, 1, 1, 7, 0, 512),
+	                  0);
+	name[0] = 1;
+	name[1] = 'a';
+	ck_assert_uint_eq(upstream_query_wire(buf, name, 2, 1, 1, 7, 0, 512),
+	                  0);
+	name[2] = 0;
+	name[3] = 0;
+	ck_assert_uint_eq(upstream_query_wire(buf, name, 4, 1, 1, 7, 0, 512),
+	                  0);
+	ck_assert_uint_eq(upstream_query_wire(buf, name, 3, 1, 1, 7, 0, 512),
+	                  12 + 3 + 4);
+}
+END_TEST
+
 START_TEST(seeded_rng_repeats_and_system_rng_varies)
 {
 	struct upstream_rng a, b;
@@ -1098,6 +1242,9 @@ upstream_suite(void)
 	TCase *tn = tcase_create("sockets");
 
 	tcase_add_test(tp, reply_match_checks_id_qr_question_and_case);
+	tcase_add_test(tp, query_wire_equals_ldns_for_every_flag_mix);
+	tcase_add_test(tp, query_wire_bytes_for_a_forwarded_dnssec_query);
+	tcase_add_test(tp, query_wire_takes_only_one_valid_name);
 	tcase_add_test(tp, seeded_rng_repeats_and_system_rng_varies);
 	tcase_add_test(tp, addresses_compare_by_family_address_and_port);
 	tcase_set_timeout(tn, 30);
