@@ -243,6 +243,7 @@ print_resolver_stats(FILE *fp, const struct resolver *r)
 	put_u64(fp, "resolver.aggregated", s->aggregated);
 	put_u64(fp, "resolver.inflight", resolver_inflight(r));
 	put_u64(fp, "resolver.upstream.sent", s->upstream_sent);
+	put_u64(fp, "resolver.upstream.shared", s->upstream_shared);
 	put_u64(fp, "resolver.upstream.failed", s->upstream_failed);
 	put_u64(fp, "resolver.lame", s->lame);
 	put_u64(fp, "resolver.referrals", s->referrals);

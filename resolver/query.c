@@ -5,6 +5,7 @@
 #include "resolver/query.h"
 #include "resolver/query_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,8 +329,6 @@ step_deleg(struct query *q)
 	return STEP_NEXT;
 }
 
-static void upstream_done_cb(void *arg, struct upstream_result *res);
-
 /* The name and type to send to q->dp: minimised or in full. */
 static int
 choose_question(struct query *q)
@@ -351,46 +350,57 @@ choose_question(struct query *q)
 	return 0;
 }
 
+static void
+log_sent(const struct query *q, const char *verb)
+{
+	char addr[64], *n;
+
+	if (!log_enabled(VERB_QUERY))
+		return;
+	n = ldns_rdf2str(q->sent_name);
+	upstream_addr_str(&q->cur.ss, addr, sizeof(addr));
+	log_q(q, VERB_QUERY, "%s %s %s/%u%s%s", verb, addr, n ? n : "?",
+	      (unsigned)q->sent_type, q->is_sent_edns ? "" : " no-edns",
+	      q->is_sent_minimised ? " (minimised)" : "");
+	free(n);
+}
+
+/* Asks ch the question choose_question() picked, or waits for the same
+ * question already in flight (query_share.c): no budget spent then. */
 static enum step
 send_to(struct query *q, const struct servsel_choice *ch)
 {
 	struct resolver *r = q->r;
+	struct query_share *e;
 	unsigned flags = 0;
 	uint32_t timeout_ms;
 
-	if (!iter_budget_spend(&q->budget, BUDGET_UPSTREAM))
-		return query_fail_budget(q);
 	if (choose_question(q) < 0)
 		return query_fail(q, EDE_OTHER, "out of memory");
-	q->cur = *ch;
+	q->state = QS_SENT;
+	if ((e = query_share_find(r, q, ch)) != NULL) {
+		query_share_join(e, q);
+		r->stats.upstream_shared++;
+		log_sent(q, "wait for");
+		return STEP_WAIT;
+	}
+	if (!iter_budget_spend(&q->budget, BUDGET_UPSTREAM))
+		return query_fail_budget(q);
 	q->is_sent_edns = r->opts.use_edns && ch->use_edns;
 	if (q->is_sent_edns)
 		flags |= UPSTREAM_F_EDNS | (q->is_do ? UPSTREAM_F_DO : 0);
 	if (ch->prefer_tcp)
 		flags |= UPSTREAM_F_TCP;
-	if (q->is_forward) { /* a recursive server: RD=1 */
+	if (q->is_forward) /* a recursive server: RD=1 */
 		flags |= UPSTREAM_F_RD;
-		r->stats.forwarded++;
-	}
 	timeout_ms = MIN(MAX(ch->timeout_ms, r->opts.upstream_timeout_min_ms),
 	                 r->opts.upstream_timeout_ms);
-	servsel_tried_add(&q->tried, (const struct sockaddr *)&ch->ss, ch->len);
-	q->ureq =
-	    upstream_query(r->up, &ch->ss, q->sent_name, q->sent_type,
-	                   q->qclass, flags, timeout_ms, upstream_done_cb, q);
-	if (q->ureq == NULL)
+	if (query_share_send(q, ch, flags, timeout_ms) < 0)
 		return query_fail(q, EDE_OTHER, "out of memory");
 	r->stats.upstream_sent++;
-	if (log_enabled(VERB_QUERY)) {
-		char addr[64], *n = ldns_rdf2str(q->sent_name);
-
-		upstream_addr_str(&ch->ss, addr, sizeof(addr));
-		log_q(q, VERB_QUERY, "ask %s %s/%u%s%s", addr, n ? n : "?",
-		      (unsigned)q->sent_type, q->is_sent_edns ? "" : " no-edns",
-		      q->is_sent_minimised ? " (minimised)" : "");
-		free(n);
-	}
-	q->state = QS_SENT;
+	if (q->is_forward)
+		r->stats.forwarded++;
+	log_sent(q, "ask");
 	return STEP_WAIT;
 }
 
@@ -494,9 +504,12 @@ on_cname(struct query *q, const struct iter_result *res)
 static enum step
 on_server_failure(struct query *q)
 {
-	servsel_report_error(q->r->servsel, (const struct sockaddr *)&q->cur.ss,
-	                     q->cur.len, query_now_ms());
-	q->r->stats.lame++;
+	if (!q->is_reply_copy) { /* one report per reply */
+		servsel_report_error(q->r->servsel,
+		                     (const struct sockaddr *)&q->cur.ss,
+		                     q->cur.len, query_now_ms());
+		q->r->stats.lame++;
+	}
 	q->state = QS_PICK;
 	return STEP_NEXT;
 }
@@ -569,7 +582,8 @@ step_response(struct query *q)
 	}
 	log_q(q, VERB_ALGO, "reply: %s (%s)", iter_kind_str(res.kind),
 	      res.why ? res.why : "");
-	q->r->stats.out_of_bailiwick += res.n_out_of_bailiwick;
+	if (!q->is_reply_copy)
+		q->r->stats.out_of_bailiwick += res.n_out_of_bailiwick;
 	query_cache_result(q, &res);
 	st = act_on(q, &res);
 	iter_result_clear(&res);
@@ -605,22 +619,14 @@ query_run(struct query *q)
 
 /* --- events --------------------------------------------------------------- */
 
-static void
-upstream_done_cb(void *arg, struct upstream_result *res)
+void
+query_on_upstream(struct query *q, struct upstream_result *res)
 {
-	struct query *q = arg;
-
-	q->ureq = NULL;
 	if (res->status != UPSTREAM_OK) {
-		q->r->stats.upstream_failed++;
 		log_q(q, VERB_QUERY, "upstream %s",
 		      upstream_status_str(res->status));
 		if (res->status == UPSTREAM_TIMEOUT)
 			q->has_timeout = true;
-		else
-			servsel_report_error(
-			    q->r->servsel, (const struct sockaddr *)&q->cur.ss,
-			    q->cur.len, query_now_ms());
 		q->state = QS_PICK;
 	} else {
 		q->reply = res->reply;
@@ -804,10 +810,7 @@ query_finish(struct query *q)
 	ev_timer_stop(r->loop, &q->kick);
 	ev_timer_stop(r->loop, &q->deadline);
 	ev_timer_stop(r->loop, &q->client_timer);
-	if (q->ureq != NULL) {
-		upstream_cancel(q->ureq);
-		q->ureq = NULL;
-	}
+	query_share_leave(q);
 	while (q->subs != NULL) {
 		query_waiter_cancel(&q->subs->w);
 		sub_unlink(q, q->subs);
@@ -862,6 +865,7 @@ resolver_free(struct resolver *r)
 			query_fail(q, EDE_OTHER, "shutting down");
 			query_finish(q);
 		}
+	assert(r->n_shares == 0); /* every exchange lost its waiters */
 	free(r);
 }
 

@@ -5,7 +5,9 @@
  * failing that, by walking the delegations from the closest one the cache
  * holds (or the root hints) down to an authority that answers. Clients and
  * parent queries wait on a query through a struct query_waiter; identical
- * questions in flight share one query (aggregation).
+ * questions in flight share one query (aggregation), and queries that
+ * would send the same upstream question at once share one exchange
+ * (query_share.h).
  *
  * The machine (STYLE.md s3): one enum, one short handler per state, one
  * driver. Decisions are iter.c's, server choice servsel.c's, transport
@@ -94,6 +96,7 @@ struct resolver_stats {
 	uint64_t queries_started; /* distinct questions resolved */
 	uint64_t aggregated;      /* waiters that joined a running query */
 	uint64_t upstream_sent;
+	uint64_t upstream_shared; /* sends saved: joined the same question */
 	uint64_t upstream_failed; /* timeouts and network errors */
 	uint64_t lame;            /* lame, bogus or refusing servers */
 	uint64_t referrals;

@@ -1,8 +1,10 @@
 /*
  * query_int.h -- private to the query state machine: struct query, struct
- * resolver and the helpers shared by query.c (driver, states, events) and
+ * resolver and the helpers shared by query.c (driver, states, events),
  * query_cache.c (cache probes, delegations from the cache, hints and
- * forward zones, stale answers). Nothing outside those files includes it.
+ * forward zones, stale answers), query_inflight.c (identical client
+ * questions share a query) and query_share.c (identical upstream
+ * questions share an exchange). Nothing outside those files includes it.
  */
 #ifndef CAIRN_RESOLVER_QUERY_INT_H
 #define CAIRN_RESOLVER_QUERY_INT_H
@@ -15,8 +17,11 @@
 #include "resolver/servsel.h"
 
 struct cache;
+struct query_share;
+struct upstream_result;
 
 #define INFLIGHT_BUCKETS 1024u
+#define SHARE_BUCKETS 1024u
 /* Glueless NS lookups a query runs at once (RFC 9156-era resolvers
  * resolve a few in parallel rather than all of them: NXNS). */
 #define GLUELESS_PARALLEL 2u
@@ -85,8 +90,14 @@ struct query {
 	ldns_rr_type sent_type;
 	bool is_sent_minimised;
 	bool is_sent_edns;
-	struct upstream_req *ureq; /* borrowed handle: cancel on finish */
-	ldns_pkt *reply;           /* owned: waiting for QS_RESPONSE */
+	/* borrowed: the upstream exchange q waits for (query_share.c);
+	 * NULL when none. q leaves it on finish. */
+	struct query_share *share;
+	struct query *next_share; /* in share's waiters */
+	/* The reply is a copy another waiter of the same exchange also
+	 * classifies: that one reports about the server and the records. */
+	bool is_reply_copy;
+	ldns_pkt *reply; /* owned: waiting for QS_RESPONSE */
 
 	struct sub_link *subs;
 	size_t n_subs;
@@ -107,6 +118,8 @@ struct resolver {
 	struct resolver_stats stats;
 	struct query *buckets[INFLIGHT_BUCKETS];
 	size_t n_inflight;
+	struct query_share *shares[SHARE_BUCKETS]; /* owned */
+	size_t n_shares;
 };
 /* --- query.c --- */
 
@@ -133,6 +146,34 @@ struct query *query_inflight_find(struct resolver *r, const ldns_rdf *name,
 void query_inflight_add(struct resolver *r, struct query *q);
 /* Removes q; no-op if it is not in the table. */
 void query_inflight_remove(struct resolver *r, struct query *q);
+
+/* An upstream exchange finished for q, one of its waiters: res (its
+ * reply, if any, owned by q now) as if q had sent the question. */
+void query_on_upstream(struct query *q, struct upstream_result *res);
+
+/* --- query_share.c --- */
+
+/*
+ * An exchange q, about to send its question (sent_name, sent_type,
+ * qclass, dp->zone, is_do, is_forward) to ch, can wait for instead: the
+ * same question in flight to ch's server, or to a server q has not
+ * tried. NULL if there is none.
+ */
+struct query_share *query_share_find(struct resolver *r, const struct query *q,
+                                     const struct servsel_choice *ch);
+/* q waits for e: it takes e's server as its q->cur, adds it to q->tried,
+ * and gets e's result through query_on_upstream(). */
+void query_share_join(struct query_share *e, struct query *q);
+/*
+ * Sends q's question to ch with the upstream flags and timeout, as an
+ * exchange others may join; q is its first waiter. Returns 0 or -ENOMEM
+ * (nothing sent).
+ */
+int query_share_send(struct query *q, const struct servsel_choice *ch,
+                     unsigned flags, uint32_t timeout_ms);
+/* q stops waiting (it is finishing); the exchange is cancelled when no
+ * waiter is left. No-op if q waits for nothing. */
+void query_share_leave(struct query *q);
 
 /* --- query_cache.c --- */
 
