@@ -1085,8 +1085,9 @@ START_TEST(query_wire_equals_ldns_for_every_flag_mix)
 {
 	static const char *names[] = {
 	    ".", "WwW.Example.", "xn--bcher-kva.TEST.",
-	    "a234567890123456789012345678901234567890123456789012345678901ab."
-	    "b.c."};
+	    /* a 63-octet label, written in two parts */
+	    ("a234567890123456789012345678901234567890123456789012345678901ab."
+	     "b.c.")};
 	static const unsigned flag_mixes[] = {
 	    0,
 	    UPSTREAM_F_EDNS,
