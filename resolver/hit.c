@@ -12,6 +12,7 @@
 #include "cache/cache.h"
 #include "dns/pkt.h"
 #include "resolver/answer.h"
+#include "util/util.h"
 
 #define RR_FIXED_LEN 10 /* type, class, TTL, rdlength after the owner */
 
@@ -21,8 +22,9 @@ struct chain {
 	struct cache *c;
 	const struct pkt_query *pq;
 	time_t now;
-	unsigned flags; /* for RRsets: CACHE_WANT_DNSSEC if DO */
-	uint8_t *buf;   /* borrowed: the scratch buffer */
+	unsigned flags;     /* for RRsets: CACHE_WANT_DNSSEC if DO */
+	unsigned max_links; /* CNAME links to follow at most */
+	uint8_t *buf;       /* borrowed: the scratch buffer */
 	size_t cap;
 	size_t an_len; /* answer records at buf */
 	size_t ns_len; /* authority records at buf + an_len */
@@ -142,7 +144,7 @@ read_chain(struct chain *ch)
 		if ((rc = read_end(ch, &ln)) != -ENOENT)
 			return rc;
 		if (ch->pq->qtype == LDNS_RR_TYPE_CNAME ||
-		    ch->info->links == HIT_MAX_LINKS)
+		    ch->info->links >= ch->max_links)
 			return -ENOENT;
 		if ((rc = follow_cname(ch, &ln)) != 0)
 			return rc;
@@ -152,14 +154,15 @@ read_chain(struct chain *ch)
 
 int
 hit_answer(struct cache *c, const struct pkt_query *pq,
-           const struct answer_opts *ao, time_t now, uint8_t *out,
-           size_t out_cap, uint8_t *scratch, size_t scratch_cap,
+           const struct answer_opts *ao, time_t now, unsigned max_links,
+           uint8_t *out, size_t out_cap, uint8_t *scratch, size_t scratch_cap,
            struct hit_info *info)
 {
 	struct chain ch = {.c = c,
 	                   .pq = pq,
 	                   .now = now,
 	                   .flags = pq->is_do ? CACHE_WANT_DNSSEC : 0,
+	                   .max_links = MIN(max_links, HIT_MAX_LINKS),
 	                   .buf = scratch,
 	                   .cap = scratch_cap,
 	                   .info = info};

@@ -16,8 +16,9 @@
  *
  * Anything else is left to the resolver, which answers it as before: a
  * chain whose next link is missing or expired (stale data is the
- * resolver's, RFC 8767), a chain longer than HIT_MAX_LINKS (a loop ends
- * there too), a DNAME, a damaged CNAME. No heap allocation: one short
+ * resolver's, RFC 8767), a chain longer than HIT_MAX_LINKS or than the
+ * resolver's max-cname-chain (a loop ends there too), a DNAME, a damaged
+ * CNAME. No heap allocation: one short
  * LMDB read per name into the caller's scratch buffer.
  *
  * It reads the cache and builds wire data; it neither touches sockets nor
@@ -35,8 +36,9 @@ struct answer_opts;
 struct cache;
 struct pkt_query;
 
-/* CNAME links followed from the cache; longer chains, and loops, go to
- * the resolver (whose own limit, ITER_MAX_CNAME_LINKS, is higher). */
+/* CNAME links followed from the cache at most; longer chains, and
+ * loops, go to the resolver (whose default limit, ITER_MAX_CNAME_LINKS,
+ * is higher). */
 #define HIT_MAX_LINKS 8
 
 /* What hit_answer() sent. */
@@ -53,15 +55,18 @@ struct hit_info {
 /*
  * Builds the response to pq (parsed by pkt_query_parse, PKT_OK, with a
  * question) from c at now into out (out_cap bytes), using scratch
- * (scratch_cap bytes, up to 65535 useful) for the records read. All
- * pointers are borrowed for the call. Returns 0 and fills *info; -ENOENT
- * if the cache does not hold the whole answer; -ENOSPC if the records do
- * not fit scratch; -ENOBUFS if out cannot hold even the question; another
- * negative errno from the cache. On failure nothing is to be sent.
+ * (scratch_cap bytes, up to 65535 useful) for the records read. It
+ * follows at most max_links CNAME links (capped at HIT_MAX_LINKS): pass
+ * the resolver's own limit (max-cname-chain), so that a chain the
+ * resolver would fail as too long is left to it rather than answered
+ * from the cache. All pointers are borrowed for the call. Returns 0 and fills
+ * *info; -ENOENT if the cache does not hold the whole answer; -ENOSPC if the
+ * records do not fit scratch; -ENOBUFS if out cannot hold even the question;
+ * another negative errno from the cache. On failure nothing is to be sent.
  */
 int hit_answer(struct cache *c, const struct pkt_query *pq,
-               const struct answer_opts *ao, time_t now, uint8_t *out,
-               size_t out_cap, uint8_t *scratch, size_t scratch_cap,
-               struct hit_info *info);
+               const struct answer_opts *ao, time_t now, unsigned max_links,
+               uint8_t *out, size_t out_cap, uint8_t *scratch,
+               size_t scratch_cap, struct hit_info *info);
 
 #endif /* CAIRN_RESOLVER_HIT_H */

@@ -259,8 +259,10 @@ answer_from_cache(struct serve *s, struct listen_req *req,
 	if (s->cache == NULL)
 		return false;
 	answer_opts_of(req, &ao);
-	if (hit_answer(s->cache, pq, &ao, clock_now(NULL), s->out,
-	               sizeof(s->out), s->rrs, sizeof(s->rrs), &info) != 0)
+	/* the resolver's CNAME bound holds for chains from the cache too */
+	if (hit_answer(s->cache, pq, &ao, clock_now(NULL),
+	               s->cfg->max_cname_chain, s->out, sizeof(s->out), s->rrs,
+	               sizeof(s->rrs), &info) != 0)
 		return false;
 	s->stats->cache_hits++;
 	send_response(s, req, info.len, info.rcode);

@@ -181,8 +181,8 @@ fast_path(const struct pkt_query *q, const struct answer_opts *o, time_t age)
 	struct hit_info info;
 	ldns_pkt *p = NULL;
 
-	if (hit_answer(chain_cache(), q, o, FUZZ_NOW + age, buf, sizeof(buf),
-	               scratch, sizeof(scratch), &info) != 0)
+	if (hit_answer(chain_cache(), q, o, FUZZ_NOW + age, HIT_MAX_LINKS, buf,
+	               sizeof(buf), scratch, sizeof(scratch), &info) != 0)
 		return;
 	if (info.len > answer_limit(q, o) || info.links > HIT_MAX_LINKS ||
 	    ldns_wire2pkt(&p, buf, info.len) != LDNS_STATUS_OK)

@@ -65,6 +65,33 @@ expect_case dangling.example.test. A NXDOMAIN \
 DIG_OPTS=+norec expect_case dangling.example.test. A NXDOMAIN \
 	"dangling.example.test. CNAME nothere.hosts.lab."
 
+# -- max-cname-chain bounds a chain from the cache as it bounds one being
+# resolved: with 2, the cached 3-link chain above fails (RD=0: refused,
+# as the cache alone cannot answer it)
+# set_max_cname N: applies max-cname-chain N with SIGHUP
+applied=0
+set_max_cname() {
+	_c=$LAB_RUN/cairnd/cairnd.conf
+	sed -i '/max-cname-chain:/d' "$_c"
+	printf '\tmax-cname-chain: %s\n' "$1" >>"$_c"
+	applied=$((applied + 1))
+	kill -HUP "$(cat "$LAB_RUN/cairnd/cairnd.pid")"
+	_i=0
+	while [ "$(grep -c 'max-cname-chain changed: applied' \
+		"$LAB_RUN/cairnd/cairnd.log")" -lt $applied ] && [ $_i -lt 50 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	[ $_i -lt 50 ] || fail "max-cname-chain $1 not applied on reload"
+}
+set_max_cname 2
+expect_rcode chain.example.test. A SERVFAIL
+DIG_OPTS=+norec expect_rcode chain.example.test. A REFUSED
+expect_case dangling.example.test. A NXDOMAIN \
+	"dangling.example.test. CNAME nothere.hosts.lab."
+set_max_cname 12
+expect_case chain.example.test. A NOERROR "$chain"
+
 # -- aggregation: the delegation to fakeauth is cached first
 DIG_TIME=4 expect_case warm.fake.test. A NOERROR "warm.fake.test. A 192.0.2.1"
 kill -USR1 "$(cat "$LAB_RUN/fakeauth/fa.pid")"

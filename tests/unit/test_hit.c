@@ -21,6 +21,8 @@
 #include "cache/cache.h"
 #include "dns/pkt.h"
 #include "resolver/answer.h"
+#include "resolver/budget.h"
+#include "resolver/iter.h"
 #include "resolver/query.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -157,15 +159,24 @@ tq_make(struct tq *t, const char *name, uint16_t type, uint16_t edns_udp,
 
 static uint8_t out[65535], scratch[65535];
 
-/* The fast path's answer to t at when; its return code. */
+/* The fast path's answer to t at when, following at most max_links CNAME
+ * links; its return code. */
 static int
-fast(const struct tq *t, time_t when, size_t *len, struct hit_info *info)
+fast_bounded(const struct tq *t, time_t when, unsigned max_links, size_t *len,
+             struct hit_info *info)
 {
-	int rc = hit_answer(cache, &t->q, &t->ao, when, out, sizeof(out),
-	                    scratch, sizeof(scratch), info);
+	int rc = hit_answer(cache, &t->q, &t->ao, when, max_links, out,
+	                    sizeof(out), scratch, sizeof(scratch), info);
 
 	*len = rc == 0 ? info->len : 0;
 	return rc;
+}
+
+/* The same with the resolver's default CNAME bound. */
+static int
+fast(const struct tq *t, time_t when, size_t *len, struct hit_info *info)
+{
+	return fast_bounded(t, when, ITER_MAX_CNAME_LINKS, len, info);
 }
 
 /* --- the slow path: the query state machine over the same cache -------- */
@@ -200,9 +211,10 @@ slow_done_cb(void *arg, const struct query_result *r)
 }
 
 /* Resolves t with a resolver that has the cache and nothing else: only
- * questions the cache answers (or fails) may be asked. */
+ * questions the cache answers (or fails) may be asked; it follows at most
+ * max_cname CNAME links. */
 static void
-slow(const struct tq *t, struct slow *s)
+slow_bounded(const struct tq *t, struct slow *s, unsigned max_cname)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct resolver_opts o;
@@ -215,6 +227,7 @@ slow(const struct tq *t, struct slow *s)
 	memset(s, 0, sizeof(*s));
 	s->t = t;
 	resolver_opts_init(&o);
+	o.budget.max[BUDGET_CNAME] = max_cname;
 	r = resolver_new(loop, cache, NULL, NULL, NULL, &o);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(
@@ -226,6 +239,12 @@ slow(const struct tq *t, struct slow *s)
 	resolver_free(r);
 	ldns_rdf_deep_free(qname);
 	ev_loop_destroy(loop);
+}
+
+static void
+slow(const struct tq *t, struct slow *s)
+{
+	slow_bounded(t, s, ITER_MAX_CNAME_LINKS);
 }
 
 /* The fast path answers t exactly as the slow path does; returns the
@@ -557,6 +576,33 @@ START_TEST(chain_longer_than_the_bound_falls_back)
 }
 END_TEST
 
+/* max-cname-chain 2: the resolver fails a cached 3-link chain as too
+ * long, so the fast path must leave it to the resolver, not answer it. */
+START_TEST(chain_longer_than_max_cname_chain_is_left_to_the_resolver)
+{
+	static struct slow s;
+	struct hit_info info;
+	struct tq t;
+	size_t len;
+
+	put_chain3();
+	tq_make(&t, "a.one.test.", LDNS_RR_TYPE_A, 1232, false);
+	slow_bounded(&t, &s, 2);
+	ck_assert_int_eq(s.rcode, LDNS_RCODE_SERVFAIL);
+	ck_assert_int_eq(fast_bounded(&t, now, 2, &len, &info), -ENOENT);
+	slow_bounded(&t, &s, 3);
+	ck_assert_int_eq(s.rcode, LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(fast_bounded(&t, now, 3, &len, &info), 0);
+	ck_assert_uint_eq(info.links, 3);
+	ck_assert_uint_eq(len, s.len);
+	/* 0: no link at all, as the resolver follows none */
+	tq_make(&t, "c.three.test.", LDNS_RR_TYPE_A, 1232, false);
+	slow_bounded(&t, &s, 0);
+	ck_assert_int_eq(s.rcode, LDNS_RCODE_SERVFAIL);
+	ck_assert_int_eq(fast_bounded(&t, now, 0, &len, &info), -ENOENT);
+}
+END_TEST
+
 Suite *
 hit_suite(void)
 {
@@ -575,6 +621,8 @@ hit_suite(void)
 	tcase_add_test(tc, loop_falls_back);
 	tcase_add_test(tc, missing_or_expired_link_falls_back);
 	tcase_add_test(tc, chain_longer_than_the_bound_falls_back);
+	tcase_add_test(
+	    tc, chain_longer_than_max_cname_chain_is_left_to_the_resolver);
 	suite_add_tcase(s, tc);
 	return s;
 }
