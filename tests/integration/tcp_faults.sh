@@ -48,8 +48,11 @@ cairnd_fresh "$NOPREF" || lab_finish
 ask_all $A
 expect_eq "close after 3, all at once: fakeauth tcp_connections" \
 	"$(fa_stat k3p tcp_connections)" 7
-expect_eq "close after 3, all at once: fakeauth tcp_answers" \
-	"$(fa_stat k3p tcp_answers)" 20
+# 20, or 21 when a loaded machine delays one answer past the query's own
+# upstream timeout and the query asks again (7 connections hold 21)
+n=$(fa_stat k3p tcp_answers)
+[ "$n" = 20 ] || [ "$n" = 21 ] ||
+	fail "close after 3, all at once: fakeauth tcp_answers: got '$n', expected 20 or 21"
 expect_eq "close after 3, all at once: cairnd tcp connections" \
 	"$(cairnd_tcp_opened "$FA")" 7
 fakeauth_stop k3p
