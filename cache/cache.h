@@ -62,6 +62,17 @@ enum cache_rank {
 	RANK_AUTH_ANSWER = 6        /* answer section of an AA=1 answer */
 };
 
+/*
+ * May an RRset cached at rank be returned as the answer to a question of
+ * type? RFC 2181 s5.4.1: additional-section data and a referral's NS set
+ * only lead to servers; the zone must be asked. As in Unbound, answer-
+ * section data (AA or not) is an answer; authority-section data is not,
+ * except a DS, which the parent serves authoritatively in its referral.
+ * Lookups return every rank (delegations use them all): answer paths
+ * treat a false here as a miss.
+ */
+bool cache_rank_is_answer(enum cache_rank rank, uint16_t type);
+
 /* Lookup flags. */
 #define CACHE_ALLOW_STALE 0x1u /* return data inside the stale window */
 #define CACHE_WANT_DNSSEC 0x2u /* append / return covering RRSIGs */

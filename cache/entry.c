@@ -198,6 +198,14 @@ entry_clamp_ttl(uint32_t ttl, uint32_t min, uint32_t max)
 }
 
 bool
+cache_rank_is_answer(enum cache_rank rank, uint16_t type)
+{
+	if (rank >= RANK_NONAUTH_ANSWER)
+		return true;
+	return rank == RANK_AUTH_AUTHORITY && type == LDNS_RR_TYPE_DS;
+}
+
+bool
 entry_may_replace(const struct entry *old, uint8_t new_rank, int64_t now)
 {
 	if (new_rank >= old->rank)

@@ -40,13 +40,20 @@ struct link_name {
 	size_t owner_len;
 };
 
+/* Reads the RRset (ln, type) after the answer so far. Glue and other
+ * data below answer rank is a miss: the resolver asks the zone. */
 static int
 read_rrset(struct chain *ch, const struct link_name *ln, uint16_t type,
            struct cache_wire_info *wi)
 {
-	return cache_rrset_wire(ch->c, ln->name, ln->len, type, ch->pq->qclass,
-	                        ch->now, ch->flags, ln->owner, ln->owner_len,
-	                        ch->buf + ch->an_len, ch->cap - ch->an_len, wi);
+	int rc =
+	    cache_rrset_wire(ch->c, ln->name, ln->len, type, ch->pq->qclass,
+	                     ch->now, ch->flags, ln->owner, ln->owner_len,
+	                     ch->buf + ch->an_len, ch->cap - ch->an_len, wi);
+
+	if (rc == 0 && !cache_rank_is_answer(wi->rank, type))
+		return -ENOENT;
+	return rc;
 }
 
 /* Keeps the RRset just read in the answer section. */

@@ -20,6 +20,10 @@
 #include "util/log.h"
 #include "util/util.h"
 
+/* Walks over the in-flight table at teardown; one suffices once no new
+ * query can start, the others are a bound, not a need. */
+#define FREE_PASSES 4u
+
 static void query_run(struct query *q);
 static void query_finish(struct query *q);
 
@@ -378,6 +382,9 @@ send_to(struct query *q, const struct servsel_choice *ch)
 	if (choose_question(q) < 0)
 		return query_fail(q, EDE_OTHER, "out of memory");
 	q->state = QS_SENT;
+	/* part of the shared question's key: a resend without EDNS after
+	 * FORMERR must not wait for an EDNS exchange */
+	q->is_sent_edns = r->opts.use_edns && ch->use_edns;
 	if ((e = query_share_find(r, q, ch)) != NULL) {
 		query_share_join(e, q);
 		r->stats.upstream_shared++;
@@ -386,7 +393,6 @@ send_to(struct query *q, const struct servsel_choice *ch)
 	}
 	if (!iter_budget_spend(&q->budget, BUDGET_UPSTREAM))
 		return query_fail_budget(q);
-	q->is_sent_edns = r->opts.use_edns && ch->use_edns;
 	if (q->is_sent_edns)
 		flags |= UPSTREAM_F_EDNS | (q->is_do ? UPSTREAM_F_DO : 0);
 	if (ch->prefer_tcp)
@@ -582,9 +588,12 @@ step_response(struct query *q)
 	}
 	log_q(q, VERB_ALGO, "reply: %s (%s)", iter_kind_str(res.kind),
 	      res.why ? res.why : "");
-	if (!q->is_reply_copy)
+	/* Waiters of one exchange classify the same reply: the first one
+	 * handed it caches its records for all (query_share.c). */
+	if (!q->is_reply_copy) {
 		q->r->stats.out_of_bailiwick += res.n_out_of_bailiwick;
-	query_cache_result(q, &res);
+		query_cache_result(q, &res);
+	}
 	st = act_on(q, &res);
 	iter_result_clear(&res);
 	return st;
@@ -732,9 +741,11 @@ static struct query *
 query_new(struct resolver *r, const ldns_rdf *qname, uint16_t qtype,
           uint16_t qclass, bool is_do)
 {
-	struct query *q = calloc(1, sizeof(*q));
+	struct query *q;
 
-	if (q == NULL)
+	if (r->is_closing)
+		return NULL;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->r = r;
 	q->qname = ldns_rdf_clone(qname);
@@ -854,17 +865,23 @@ resolver_new(struct ev_loop *loop, struct cache *cache, struct upstream *up,
 void
 resolver_free(struct resolver *r)
 {
-	size_t i;
+	size_t i, pass;
 
 	if (r == NULL)
 		return;
-	for (i = 0; i < INFLIGHT_BUCKETS; i++)
-		while (r->buckets[i] != NULL) {
-			struct query *q = r->buckets[i];
+	/* A query finished here may wake its parent, which could start a
+	 * sub-query in a bucket already walked: query_new() refuses new
+	 * queries from now on, and the walk repeats until none is left. */
+	r->is_closing = true;
+	for (pass = 0; r->n_inflight > 0 && pass < FREE_PASSES; pass++)
+		for (i = 0; i < INFLIGHT_BUCKETS; i++)
+			while (r->buckets[i] != NULL) {
+				struct query *q = r->buckets[i];
 
-			query_fail(q, EDE_OTHER, "shutting down");
-			query_finish(q);
-		}
+				query_fail(q, EDE_OTHER, "shutting down");
+				query_finish(q);
+			}
+	assert(r->n_inflight == 0);
 	assert(r->n_shares == 0); /* every exchange lost its waiters */
 	free(r);
 }

@@ -61,6 +61,22 @@ query_cache_negative(struct query *q, const ldns_rdf *name, uint16_t type,
 }
 /* --- the states ----------------------------------------------------------- */
 
+/* cache_rrset_get() for answering: an RRset below answer rank (glue,
+ * additional data, a referral's NS set) is a miss, RFC 2181 s5.4.1. */
+static int
+get_answer_rrset(struct cache *c, const ldns_rdf *name, uint16_t type,
+                 uint16_t class, time_t now, unsigned flags,
+                 struct cache_rrset *out)
+{
+	int rc = cache_rrset_get(c, name, type, class, now, flags, out);
+
+	if (rc == 0 && !cache_rank_is_answer(out->rank, type)) {
+		cache_rrset_clear(out);
+		return -ENOENT;
+	}
+	return rc;
+}
+
 /* One cache probe for sname: 1 answered (state set), 0 go on. */
 static int
 cache_probe_answer(struct query *q, struct cache *c, time_t now)
@@ -68,8 +84,8 @@ cache_probe_answer(struct query *q, struct cache *c, time_t now)
 	struct cache_rrset rs;
 	unsigned flags = q->is_do ? CACHE_WANT_DNSSEC : 0;
 
-	if (cache_rrset_get(c, q->sname, q->qtype, q->qclass, now, flags,
-	                    &rs) != 0)
+	if (get_answer_rrset(c, q->sname, q->qtype, q->qclass, now, flags,
+	                     &rs) != 0)
 		return 0;
 	query_append_clones(&q->chain, rs.rrs);
 	query_append_clones(&q->chain, rs.rrsigs);
@@ -105,8 +121,8 @@ cache_probe_cname(struct query *q, struct cache *c, time_t now)
 	const ldns_rdf *target;
 
 	if (q->qtype == LDNS_RR_TYPE_CNAME ||
-	    cache_rrset_get(c, q->sname, LDNS_RR_TYPE_CNAME, q->qclass, now,
-	                    q->is_do ? CACHE_WANT_DNSSEC : 0, &rs) != 0)
+	    get_answer_rrset(c, q->sname, LDNS_RR_TYPE_CNAME, q->qclass, now,
+	                     q->is_do ? CACHE_WANT_DNSSEC : 0, &rs) != 0)
 		return 0;
 	target = ldns_rr_rdf(ldns_rr_list_rr(rs.rrs, 0), 0);
 	query_append_clones(&q->chain, rs.rrs);
@@ -280,8 +296,8 @@ stale_rrset(const struct query *q, struct query_result *res,
 	unsigned flags = CACHE_ALLOW_STALE | (q->is_do ? CACHE_WANT_DNSSEC : 0);
 	struct cache_rrset rs;
 
-	if (cache_rrset_get(q->r->cache, q->qname, q->qtype, q->qclass,
-	                    query_now_s(), flags, &rs) != 0)
+	if (get_answer_rrset(q->r->cache, q->qname, q->qtype, q->qclass,
+	                     query_now_s(), flags, &rs) != 0)
 		return false;
 	/* TTLs are CACHE_STALE_TTL_S (RFC 8767 s4: 30 s) when stale */
 	if (query_append_clones(answer, rs.rrs) < 0 ||

@@ -120,6 +120,7 @@ struct resolver {
 	size_t n_inflight;
 	struct query_share *shares[SHARE_BUCKETS]; /* owned */
 	size_t n_shares;
+	bool is_closing; /* resolver_free() runs: no new queries */
 };
 /* --- query.c --- */
 

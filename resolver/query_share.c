@@ -79,7 +79,8 @@ key_of(const struct query *q, struct query_share_key *k)
 	k->name = q->sent_name;
 	k->type = q->sent_type;
 	k->class = q->qclass;
-	k->flags = (q->is_do ? QUERY_SHARE_F_DO : 0u) |
+	k->flags = (q->is_sent_edns ? QUERY_SHARE_F_EDNS : 0u) |
+	           (q->is_sent_edns && q->is_do ? QUERY_SHARE_F_DO : 0u) |
 	           (q->is_forward ? QUERY_SHARE_F_RD : 0u);
 }
 
@@ -232,7 +233,7 @@ share_done_cb(void *arg, struct upstream_result *res)
 	struct query_share *e = arg;
 	struct upstream_result mine;
 	struct query *q;
-	bool is_first = true;
+	bool is_handed = false; /* some waiter classifies the reply */
 
 	e->ureq = NULL;
 	table_remove(e->r, e);
@@ -243,8 +244,12 @@ share_done_cb(void *arg, struct upstream_result *res)
 		q->next_share = NULL;
 		q->share = NULL;
 		result_for(e, res, &mine);
-		q->is_reply_copy = !is_first;
-		is_first = false;
+		/* The first waiter that gets the reply reports about the
+		 * server and caches the records; one whose copy failed
+		 * does not take that turn from the others. */
+		q->is_reply_copy = is_handed;
+		if (mine.status == UPSTREAM_OK)
+			is_handed = true;
 		query_on_upstream(q, &mine);
 	}
 	ldns_pkt_free(res->reply); /* every waiter left before its turn */

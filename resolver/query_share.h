@@ -11,11 +11,12 @@
  *
  * Identical means: the same zone cut asked (the delegation's zone), the
  * same sent name (case-insensitive: 0x20 is the transport's business),
- * type and class, and the same flags that change the reply (DO, and RD
- * when forwarding). Not the server: concurrent queries choose servers
- * differently, and a waiter takes the leader's choice. This header holds
- * the pure part, the key; the table and the exchanges are private to the
- * query state machine (query_int.h).
+ * type and class, and the same flags that change the reply (EDNS, DO
+ * with it, and RD when forwarding): a resend without EDNS after FORMERR
+ * never waits for an exchange with EDNS. Not the server: concurrent queries
+ * choose servers differently, and a waiter takes the leader's choice. This
+ * header holds the pure part, the key; the table and the exchanges are private
+ * to the query state machine (query_int.h).
  */
 #ifndef CAIRN_RESOLVER_QUERY_SHARE_H
 #define CAIRN_RESOLVER_QUERY_SHARE_H
@@ -27,8 +28,9 @@
 
 /* Flags of a key: what the query asks of the server beyond the question. */
 enum query_share_flag {
-	QUERY_SHARE_F_DO = 1 << 0, /* DNSSEC records wanted (RFC 3225) */
-	QUERY_SHARE_F_RD = 1 << 1  /* recursion desired: a forwarder */
+	QUERY_SHARE_F_DO = 1 << 0,  /* DNSSEC records wanted (RFC 3225) */
+	QUERY_SHARE_F_RD = 1 << 1,  /* recursion desired: a forwarder */
+	QUERY_SHARE_F_EDNS = 1 << 2 /* sent with EDNS (RFC 6891) */
 };
 
 /* An upstream question. Names are borrowed from whoever builds the key. */

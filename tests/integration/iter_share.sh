@@ -88,6 +88,13 @@ echo "figure: $N names under one cold zone: $sent queries at its server" \
 # for a client that started after the first exchange ended)
 [ "${sent:-0}" -ge $N ] && [ "$sent" -le $((N + 2)) ] ||
 	fail "$sent queries at fake.test.'s server, expected $N + 1"
+# The shared replies' records are written to the cache once per reply,
+# not once per waiter: the full names' answers, the shared minimised
+# questions' few records, not N times those.
+puts=$(stat_of cache.puts)
+echo "figure: $N names under one cold zone: ${puts:-none} cache writes"
+[ "${puts:-0}" -ge $N ] && [ "$puts" -le $((N + 20)) ] ||
+	fail "cache.puts=${puts:-none}, expected $N to $((N + 20))"
 shared=$(stat_of resolver.upstream.shared)
 [ "${shared:-0}" -ge $((N - 2)) ] ||
 	fail "resolver.upstream.shared=${shared:-none}, expected >= $((N - 2))"

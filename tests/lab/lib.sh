@@ -86,7 +86,8 @@ lab_cleanup() {
 # lab_tmp [DIR]: reserve a network, make the run dir (default: a new temp
 # dir) and arrange for lab_cleanup on exit or on INT/TERM; no server yet.
 lab_tmp() {
-	trap 'st=$?; lab_cleanup; exit $st' EXIT
+	# a failure found while stopping (cairnd's exit status) fails the run
+	trap 'st=$?; lab_cleanup; [ $st -eq 0 ] && [ "$LAB_FAILS" -gt 0 ] && st=1; exit $st' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	lab_reserve_net || exit 1
@@ -368,6 +369,9 @@ cairnd_run() {
 	done
 }
 
+# cairnd_stop: SIGTERM, wait (bounded). A cairnd that does not exit 0
+# (a crash, an assert, a hang at shutdown) or whose log holds a sanitizer
+# report fails the test and shows its log.
 cairnd_stop() {
 	[ -n "$LAB_RUN" ] || return 0
 	_f=$LAB_RUN/cairnd/cairnd.pid
@@ -375,13 +379,32 @@ cairnd_stop() {
 	_p=$(cat "$_f")
 	kill -TERM "$_p" 2>/dev/null
 	_i=0
-	while kill -0 "$_p" 2>/dev/null && [ $_i -lt 50 ]; do
+	while kill -0 "$_p" 2>/dev/null && [ $_i -lt 100 ]; do
 		_i=$((_i + 1))
 		sleep 0.1
 	done
 	kill -KILL "$_p" 2>/dev/null
 	wait "$_p" 2>/dev/null
+	_st=$?
 	rm -f "$_f"
+	_log=$LAB_RUN/cairnd/cairnd.log
+	# a restart appends to the log (tests read it after a stop): look only
+	# at what this run added, so each report is counted once
+	_seen=$(cat "$LAB_RUN/cairnd/log.seen" 2>/dev/null || echo 0)
+	_size=$(wc -c <"$_log" 2>/dev/null || echo 0)
+	[ "$_size" -ge "$_seen" ] || _seen=0
+	echo "$_size" >"$LAB_RUN/cairnd/log.seen"
+	# 127: not our child (started elsewhere), status unknown
+	if [ $_st -ne 0 ] && [ $_st -ne 127 ]; then
+		fail "cairnd exited with status $_st"
+		tail -c +$((_seen + 1)) "$_log" | tail -n 40 >&2
+	elif tail -c +$((_seen + 1)) "$_log" |
+		grep -q 'Sanitizer\|runtime error:'; then
+		fail "cairnd: sanitizer report"
+		tail -c +$((_seen + 1)) "$_log" |
+			grep -A 30 'Sanitizer\|runtime error:' | head -n 60 >&2
+	fi
+	return 0
 }
 
 # lab_finish: end of a test: exit 1 when any expectation failed.

@@ -73,10 +73,11 @@ rr_of(const char *text)
 	return rr;
 }
 
-/* Stores the RRset of the presentation lines (NULL-terminated), written
- * age_s seconds ago, with RRSIGs for its type if with_sigs. */
+/* Stores the RRset of the presentation lines (NULL-terminated) at rank,
+ * written age_s seconds ago, with RRSIGs for its type if with_sigs. */
 static void
-put_at(const char *const *lines, bool with_sigs, time_t age_s)
+put_ranked(const char *const *lines, bool with_sigs, time_t age_s,
+           enum cache_rank rank)
 {
 	ldns_rr_list *l = ldns_rr_list_new(), *sigs = NULL;
 	char text[512];
@@ -95,10 +96,24 @@ put_at(const char *const *lines, bool with_sigs, time_t age_s)
 		free(owner);
 		free(type);
 	}
-	ck_assert_int_eq(
-	    cache_rrset_put(cache, l, sigs, RANK_AUTH_ANSWER, now - age_s), 0);
+	ck_assert_int_eq(cache_rrset_put(cache, l, sigs, rank, now - age_s), 0);
 	ldns_rr_list_deep_free(l);
 	ldns_rr_list_deep_free(sigs);
+}
+
+/* The same from the answer section of an authoritative reply. */
+static void
+put_at(const char *const *lines, bool with_sigs, time_t age_s)
+{
+	put_ranked(lines, with_sigs, age_s, RANK_AUTH_ANSWER);
+}
+
+static void
+put1_ranked(const char *line, enum cache_rank rank)
+{
+	const char *lines[] = {line, NULL};
+
+	put_ranked(lines, false, 10, rank);
 }
 
 static void
@@ -214,7 +229,8 @@ slow_done_cb(void *arg, const struct query_result *r)
  * questions the cache answers (or fails) may be asked; it follows at most
  * max_cname CNAME links. */
 static void
-slow_bounded(const struct tq *t, struct slow *s, unsigned max_cname)
+slow_opts(const struct tq *t, struct slow *s, unsigned max_cname,
+          bool is_serve_stale)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct resolver_opts o;
@@ -228,6 +244,7 @@ slow_bounded(const struct tq *t, struct slow *s, unsigned max_cname)
 	s->t = t;
 	resolver_opts_init(&o);
 	o.budget.max[BUDGET_CNAME] = max_cname;
+	o.is_serve_stale = is_serve_stale;
 	r = resolver_new(loop, cache, NULL, NULL, NULL, &o);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(
@@ -239,6 +256,12 @@ slow_bounded(const struct tq *t, struct slow *s, unsigned max_cname)
 	resolver_free(r);
 	ldns_rdf_deep_free(qname);
 	ev_loop_destroy(loop);
+}
+
+static void
+slow_bounded(const struct tq *t, struct slow *s, unsigned max_cname)
+{
+	slow_opts(t, s, max_cname, false);
 }
 
 static void
@@ -603,6 +626,152 @@ START_TEST(chain_longer_than_max_cname_chain_is_left_to_the_resolver)
 }
 END_TEST
 
+/* Neither path answers t: the fast path misses, the resolver (with no
+ * server to ask) fails rather than return a cached RRset of the type
+ * asked (it may return the CNAME links it followed). */
+static void
+assert_not_answered(const struct tq *t)
+{
+	struct hit_info info;
+	struct slow s;
+	ldns_pkt *p = NULL;
+	size_t len, i;
+
+	ck_assert_int_eq(fast(t, now, &len, &info), -ENOENT);
+	slow(t, &s);
+	ck_assert_int_eq(s.rcode, LDNS_RCODE_SERVFAIL);
+	ck_assert_int_eq(ldns_wire2pkt(&p, s.buf, s.len), LDNS_STATUS_OK);
+	for (i = 0; i < ldns_pkt_ancount(p); i++)
+		ck_assert_int_eq(
+		    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), i)),
+		    LDNS_RR_TYPE_CNAME);
+	ldns_pkt_free(p);
+}
+
+START_TEST(glue_is_not_an_answer)
+{
+	struct hit_info info;
+	struct tq t;
+	ldns_pkt *p;
+	char *addr;
+
+	/* a referral's glue, an answer's additional data */
+	put1_ranked("ns1.glue.test. 300 IN A 192.0.2.53", RANK_GLUE);
+	put1_ranked("ns1.glue.test. 300 IN AAAA 2001:db8::53", RANK_ADDITIONAL);
+	tq_make(&t, "ns1.glue.test.", LDNS_RR_TYPE_A, 1232, false);
+	assert_not_answered(&t);
+	tq_make(&t, "ns1.glue.test.", LDNS_RR_TYPE_AAAA, 1232, false);
+	assert_not_answered(&t);
+	/* the zone's own answer replaces the glue and is answered */
+	put1("ns1.glue.test. 300 IN A 192.0.2.54");
+	tq_make(&t, "ns1.glue.test.", LDNS_RR_TYPE_A, 1232, false);
+	p = same_as_slow(&t, &info);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
+	addr = ldns_rdf2str(
+	    ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(p), 0), 0));
+	ck_assert_str_eq(addr, "192.0.2.54");
+	free(addr);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(answer_section_ranks_are_answers)
+{
+	struct hit_info info;
+	struct tq t;
+	ldns_pkt *p;
+
+	/* a non-authoritative answer (a forwarder's) is an answer */
+	put1_ranked("fwd.test. 300 IN A 192.0.2.7", RANK_NONAUTH_ANSWER);
+	tq_make(&t, "fwd.test.", LDNS_RR_TYPE_A, 1232, false);
+	p = same_as_slow(&t, &info);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	/* the parent's DS from its referral answers a DS question; other
+	 * authority-section data does not */
+	put1_ranked("child.test. 300 IN DS 12345 8 2 "
+	            "0123456789ABCDEF0123456789ABCDEF"
+	            "0123456789ABCDEF0123456789ABCDEF",
+	            RANK_AUTH_AUTHORITY);
+	tq_make(&t, "child.test.", LDNS_RR_TYPE_DS, 1232, false);
+	p = same_as_slow(&t, &info);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	put1_ranked("child.test. 300 IN SOA ns.child.test. h.child.test. "
+	            "1 3600 600 86400 300",
+	            RANK_AUTH_AUTHORITY);
+	tq_make(&t, "child.test.", LDNS_RR_TYPE_SOA, 1232, false);
+	assert_not_answered(&t);
+}
+END_TEST
+
+START_TEST(referral_ns_leads_to_servers_only)
+{
+	struct cache_deleg *d = NULL;
+	struct hit_info info;
+	ldns_rdf *name = NULL;
+	struct tq t;
+	size_t len;
+
+	put1_ranked("glue.test. 300 IN NS ns1.glue.test.", RANK_GLUE);
+	put1_ranked("ns1.glue.test. 300 IN A 192.0.2.53", RANK_GLUE);
+	/* the resolver would ask ns1 now: the fast path alone here */
+	tq_make(&t, "glue.test.", LDNS_RR_TYPE_NS, 1232, false);
+	ck_assert_int_eq(fast(&t, now, &len, &info), -ENOENT);
+	tq_make(&t, "ns1.glue.test.", LDNS_RR_TYPE_A, 1232, false);
+	ck_assert_int_eq(fast(&t, now, &len, &info), -ENOENT);
+	/* the delegation still has its NS set and the glue address */
+	ck_assert_int_eq(ldns_str2rdf_dname(&name, "www.glue.test."),
+	                 LDNS_STATUS_OK);
+	ck_assert_int_eq(cache_deleg_get(cache, name, now, 0, &d), 0);
+	ck_assert_uint_eq(d->ns_count, 1);
+	ck_assert_uint_eq(ldns_rr_list_rr_count(d->servers[0].addrs), 1);
+	cache_deleg_free(d);
+	ldns_rdf_deep_free(name);
+}
+END_TEST
+
+START_TEST(chain_into_glue_falls_back)
+{
+	struct tq t;
+
+	/* every link must be answer data: the end here is glue */
+	put1("www.one.test. 300 IN CNAME ns1.glue.test.");
+	put1_ranked("ns1.glue.test. 300 IN A 192.0.2.53", RANK_GLUE);
+	tq_make(&t, "www.one.test.", LDNS_RR_TYPE_A, 1232, false);
+	assert_not_answered(&t);
+	/* and here a middle link */
+	put1_ranked("m.one.test. 300 IN CNAME m.two.test.", RANK_ADDITIONAL);
+	put1("m.two.test. 300 IN A 192.0.2.9");
+	tq_make(&t, "m.one.test.", LDNS_RR_TYPE_A, 1232, false);
+	assert_not_answered(&t);
+}
+END_TEST
+
+START_TEST(stale_glue_is_not_served)
+{
+	static const char *const glue[] = {"ns1.glue.test. 60 IN A 192.0.2.53",
+	                                   NULL};
+	static const char *const ans[] = {"www.glue.test. 60 IN A 192.0.2.80",
+	                                  NULL};
+	struct slow s;
+	struct tq t;
+
+	/* both expired (60 s TTL, stored 100 s ago), inside the stale
+	 * window: the answer is served stale, the glue is not */
+	put_ranked(glue, false, 100, RANK_GLUE);
+	put_ranked(ans, false, 100, RANK_AUTH_ANSWER);
+	tq_make(&t, "www.glue.test.", LDNS_RR_TYPE_A, 1232, false);
+	slow_opts(&t, &s, ITER_MAX_CNAME_LINKS, true);
+	ck_assert_int_eq(s.rcode, LDNS_RCODE_NOERROR);
+	ck_assert_uint_eq(LDNS_ANCOUNT(s.buf), 1);
+	tq_make(&t, "ns1.glue.test.", LDNS_RR_TYPE_A, 1232, false);
+	slow_opts(&t, &s, ITER_MAX_CNAME_LINKS, true);
+	ck_assert_int_eq(s.rcode, LDNS_RCODE_SERVFAIL);
+	ck_assert_uint_eq(LDNS_ANCOUNT(s.buf), 0);
+}
+END_TEST
+
 Suite *
 hit_suite(void)
 {
@@ -621,6 +790,11 @@ hit_suite(void)
 	tcase_add_test(tc, loop_falls_back);
 	tcase_add_test(tc, missing_or_expired_link_falls_back);
 	tcase_add_test(tc, chain_longer_than_the_bound_falls_back);
+	tcase_add_test(tc, glue_is_not_an_answer);
+	tcase_add_test(tc, answer_section_ranks_are_answers);
+	tcase_add_test(tc, chain_into_glue_falls_back);
+	tcase_add_test(tc, referral_ns_leads_to_servers_only);
+	tcase_add_test(tc, stale_glue_is_not_served);
 	tcase_add_test(
 	    tc, chain_longer_than_max_cname_chain_is_left_to_the_resolver);
 	suite_add_tcase(s, tc);

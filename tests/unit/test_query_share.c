@@ -76,6 +76,11 @@ START_TEST(other_name_type_class_or_flags_differ)
 	ck_assert(!query_share_key_equal(&a, &b));
 	b.flags = QUERY_SHARE_F_RD;
 	ck_assert(!query_share_key_equal(&a, &b));
+	/* a resend without EDNS after FORMERR is another question */
+	a.flags = QUERY_SHARE_F_EDNS;
+	b.flags = 0;
+	ck_assert(!query_share_key_equal(&a, &b));
+	ck_assert_uint_ne(query_share_key_hash(&a), query_share_key_hash(&b));
 	names_clear(&na);
 	names_clear(&nb);
 }
