@@ -11,13 +11,8 @@ set -u
 command -v dig >/dev/null 2>&1 || exit 77
 lab_up
 FA=$LAB_NET.5.1@53
-ctl=$top_builddir/cairn-control
 N=50
 
-# stat_of NAME: one resolver counter from cairn-control stats
-stat_of() {
-	"$ctl" -s "$LAB_RUN/cairnd/ctl" stats 2>/dev/null | sed -n "s/^$1=//p"
-}
 # fa_count NAME: fakeauth NAME's UDP queries so far
 fa_count() {
 	kill -USR1 "$(cat "$LAB_RUN/fakeauth/$1.pid")"
@@ -91,11 +86,11 @@ echo "figure: $N names under one cold zone: $sent queries at its server" \
 # The shared replies' records are written to the cache once per reply,
 # not once per waiter: the full names' answers, the shared minimised
 # questions' few records, not N times those.
-puts=$(stat_of cache.puts)
+puts=$(cairnd_stat cache.puts)
 echo "figure: $N names under one cold zone: ${puts:-none} cache writes"
 [ "${puts:-0}" -ge $N ] && [ "$puts" -le $((N + 20)) ] ||
 	fail "cache.puts=${puts:-none}, expected $N to $((N + 20))"
-shared=$(stat_of resolver.upstream.shared)
+shared=$(cairnd_stat resolver.upstream.shared)
 [ "${shared:-0}" -ge $((N - 2)) ] ||
 	fail "resolver.upstream.shared=${shared:-none}, expected >= $((N - 2))"
 fakeauth_stop fa

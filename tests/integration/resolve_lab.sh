@@ -19,6 +19,20 @@ tail -1 "$LAB_RUN/pass1"
 	>"$LAB_RUN/pass2" 2>&1 || fail "cached pass: $(grep -A2 FAIL "$LAB_RUN/pass2")"
 tail -1 "$LAB_RUN/pass2"
 
+# ns1.example.test. A is cached by now only as test.'s glue (and as
+# additional data): kept for the delegation, but no answer (RFC 2181
+# 5.4.1). Asked for it, cairnd asks example.test.'s own server once, and
+# that authoritative answer is then served from the cache.
+sent0=$(cairnd_stat resolver.upstream.sent)
+expect_case ns1.example.test. A NOERROR "ns1.example.test. A $LAB_NET.2.1"
+sent1=$(cairnd_stat resolver.upstream.sent)
+expect_case ns1.example.test. A NOERROR "ns1.example.test. A $LAB_NET.2.1"
+sent2=$(cairnd_stat resolver.upstream.sent)
+[ "${sent1:-0}" -gt "${sent0:-0}" ] ||
+	fail "ns1.example.test. A answered from glue (upstream.sent ${sent0:-none} then ${sent1:-none})"
+[ "${sent2:-x}" = "${sent1:-y}" ] ||
+	fail "authoritative ns1.example.test. A not cached (upstream.sent ${sent1:-none} then ${sent2:-none})"
+
 # cairn-dump reads the cache while cairnd runs.
 dump=$top_builddir/cairn-dump
 "$dump" -n www.example.test. -t A "$LAB_RUN/cairnd/cache.mdb" >"$LAB_RUN/dump" 2>&1 ||

@@ -369,6 +369,13 @@ cairnd_run() {
 	done
 }
 
+# cairnd_stat NAME: one counter of the cairnd cairnd_start began, read
+# from its control socket (empty when there is no such counter).
+cairnd_stat() {
+	"$top_builddir/cairn-control" -s "$LAB_RUN/cairnd/ctl" stats 2>/dev/null |
+		sed -n "s/^$1=//p"
+}
+
 # cairnd_stop: SIGTERM, wait (bounded). A cairnd that does not exit 0
 # (a crash, an assert, a hang at shutdown) or whose log holds a sanitizer
 # report fails the test and shows its log.
