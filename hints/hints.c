@@ -176,13 +176,15 @@ push_rec(struct hints_parser *p, ldns_rr *rr)
 /* One line that is not blank or a comment; leading blanks are kept, as
  * they give the record the previous owner. */
 static int
-parse_line(struct hints_parser *p, const char *line)
+parse_line(void *arg, int lineno, char *line)
 {
+	struct hints_parser *p = arg;
 	const char *s = line + strspn(line, " \t");
 	ldns_rr *rr = NULL;
 	ldns_status st;
 	int rc;
 
+	p->line = lineno;
 	if (*s == '$')
 		return directive(p, s);
 	st =
@@ -199,19 +201,8 @@ parse_line(struct hints_parser *p, const char *line)
 static int
 parse_stream(struct hints_parser *p, FILE *fp)
 {
-	struct lines in;
-	char *line;
-	int rc;
-
-	lines_init(&in, fp, p->path, ';');
-	while ((rc = lines_next(&in, &line, p->err, p->errlen)) > 0) {
-		p->line = in.line;
-		if ((rc = parse_line(p, line)) < 0)
-			break;
-	}
-	p->line = in.line;
-	lines_clear(&in);
-	return rc;
+	return lines_each(fp, p->path, ';', parse_line, p, &p->line, p->err,
+	                  p->errlen);
 }
 
 /* --- grouping ------------------------------------------------------------- */

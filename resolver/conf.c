@@ -446,11 +446,13 @@ is_section(const char *key)
 }
 
 static int
-parse_line(struct parser *p, char *line)
+parse_line(void *arg, int lineno, char *line)
 {
+	struct parser *p = arg;
 	char *s = trim(line), *colon, *key, *value = NULL;
 	int rc;
 
+	p->line = lineno;
 	colon = strchr(s, ':');
 	key = s;
 	if (colon == NULL || colon == s ||
@@ -516,18 +518,9 @@ finish(struct parser *p)
 static int
 parse_stream(struct parser *p, FILE *fp)
 {
-	struct lines in;
-	char *line;
-	int rc;
+	int rc = lines_each(fp, p->path, '#', parse_line, p, &p->line, p->err,
+	                    p->errlen);
 
-	lines_init(&in, fp, p->path, '#');
-	while ((rc = lines_next(&in, &line, p->err, p->errlen)) > 0) {
-		p->line = in.line;
-		if ((rc = parse_line(p, line)) < 0)
-			break;
-	}
-	p->line = in.line;
-	lines_clear(&in);
 	if (rc == -ENOMEM)
 		fail(p, "out of memory");
 	return rc == 0 ? finish(p) : rc;

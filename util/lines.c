@@ -102,3 +102,20 @@ lines_next(struct lines *r, char **out, char *err, size_t errlen)
 	*out = r->buf;
 	return 1;
 }
+
+int
+lines_each(FILE *fp, const char *path, char comment, lines_fn fn,
+           void *arg, int *last_line, char *err, size_t errlen)
+{
+	struct lines in;
+	char *text;
+	int rc;
+
+	lines_init(&in, fp, path, comment);
+	while ((rc = lines_next(&in, &text, err, errlen)) > 0)
+		if ((rc = fn(arg, in.line, text)) < 0)
+			break;
+	*last_line = in.line;
+	lines_clear(&in);
+	return rc;
+}

@@ -49,6 +49,21 @@ void lines_clear(struct lines *r);
  */
 int lines_next(struct lines *r, char **out, char *err, size_t errlen);
 
+/* What lines_each() calls for each line: line is its number, text as
+ * lines_next() gives it. A negative return stops the reading. */
+typedef int (*lines_fn)(void *arg, int line, char *text);
+
+/*
+ * Reads fp to its end, calling fn(arg, line, text) for each line that is
+ * neither blank nor a comment (as lines_init() and lines_next() define
+ * them). Returns 0, the first negative value fn returned, or
+ * lines_next()'s error (then err holds "PATH:LINE: problem"). *last_line
+ * is the number of the last line read, for a message about the whole
+ * input ("no servers") or about where fn stopped.
+ */
+int lines_each(FILE *fp, const char *path, char comment, lines_fn fn,
+               void *arg, int *last_line, char *err, size_t errlen);
+
 /*
  * Writes "PATH:LINE: " and the formatted problem into err (errlen bytes,
  * truncated to fit; nothing if errlen is 0). Returns -EINVAL, so that a
