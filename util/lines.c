@@ -104,8 +104,8 @@ lines_next(struct lines *r, char **out, char *err, size_t errlen)
 }
 
 int
-lines_each(FILE *fp, const char *path, char comment, lines_fn fn,
-           void *arg, int *last_line, char *err, size_t errlen)
+lines_each(FILE *fp, const char *path, char comment, lines_fn fn, void *arg,
+           int *last_line, char *err, size_t errlen)
 {
 	struct lines in;
 	char *text;

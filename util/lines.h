@@ -61,8 +61,8 @@ typedef int (*lines_fn)(void *arg, int line, char *text);
  * is the number of the last line read, for a message about the whole
  * input ("no servers") or about where fn stopped.
  */
-int lines_each(FILE *fp, const char *path, char comment, lines_fn fn,
-               void *arg, int *last_line, char *err, size_t errlen);
+int lines_each(FILE *fp, const char *path, char comment, lines_fn fn, void *arg,
+               int *last_line, char *err, size_t errlen);
 
 /*
  * Writes "PATH:LINE: " and the formatted problem into err (errlen bytes,

@@ -206,18 +206,18 @@ START_TEST(each_calls_back_per_line_and_stops_on_a_negative_return)
 	FILE *fp = fmemopen((void *)text, sizeof(text) - 1, "r");
 
 	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_eq(
-	    lines_each(fp, "in.txt", '#', each_line, &s, &last, err, sizeof(err)),
-	    0);
+	ck_assert_int_eq(lines_each(fp, "in.txt", '#', each_line, &s, &last,
+	                            err, sizeof(err)),
+	                 0);
 	ck_assert_str_eq(s.text, "2:a;4:  b;5:c;");
 	ck_assert_int_eq(last, 6);
 	ck_assert_str_eq(err, "");
 	rewind(fp);
 	s.text[0] = '\0';
 	s.stop_at = 4;
-	ck_assert_int_eq(
-	    lines_each(fp, "in.txt", '#', each_line, &s, &last, err, sizeof(err)),
-	    -ERANGE);
+	ck_assert_int_eq(lines_each(fp, "in.txt", '#', each_line, &s, &last,
+	                            err, sizeof(err)),
+	                 -ERANGE);
 	ck_assert_str_eq(s.text, "2:a;4:  b;");
 	ck_assert_int_eq(last, 4);
 	fclose(fp);
@@ -234,9 +234,9 @@ START_TEST(each_passes_on_the_readers_error)
 	FILE *fp = fmemopen((void *)nul_text, sizeof(nul_text) - 1, "r");
 
 	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_eq(
-	    lines_each(fp, "in.txt", '#', each_line, &s, &last, err, sizeof(err)),
-	    -EINVAL);
+	ck_assert_int_eq(lines_each(fp, "in.txt", '#', each_line, &s, &last,
+	                            err, sizeof(err)),
+	                 -EINVAL);
 	ck_assert_str_eq(s.text, "1:a;");
 	ck_assert_int_eq(last, 2);
 	ck_assert_ptr_nonnull(strstr(err, "in.txt:2: "));
@@ -258,7 +258,8 @@ lines_suite(void)
 	tcase_add_test(tc, read_error_names_file_and_cause);
 	tcase_add_test(tc, long_line_is_returned_whole);
 	tcase_add_test(tc, fail_text_names_file_and_line_and_fits_the_buffer);
-	tcase_add_test(tc, each_calls_back_per_line_and_stops_on_a_negative_return);
+	tcase_add_test(tc,
+	               each_calls_back_per_line_and_stops_on_a_negative_return);
 	tcase_add_test(tc, each_passes_on_the_readers_error);
 	suite_add_tcase(s, tc);
 	return s;
