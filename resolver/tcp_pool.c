@@ -707,6 +707,28 @@ auth_dispatch(struct tcp_auth *a)
 static void conn_on_reply(struct tcp_conn *c, const uint8_t *msg, size_t len);
 
 /*
+ * While answers are still owed on c, acknowledges what arrives at once.
+ * A server that writes pipelined answers with Nagle's algorithm on (NSD
+ * does) holds each answer until the previous one is acknowledged, and
+ * Linux delays that acknowledgement by up to 40 ms: without this, a
+ * burst of truncated names stalls once per burst. Linux leaves quick-ACK
+ * mode by itself, hence once per read. Best effort.
+ */
+static void
+conn_quickack(const struct tcp_conn *c)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	if (c->inflight.n > 0)
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		                 sizeof(one));
+#else
+	UNUSED(c);
+#endif
+}
+
+/*
  * Before giving up on c, takes the replies already received: a server
  * that closes after k answers (RFC 7766 s6.2.4) makes our next write
  * fail with EPIPE while its answers still wait in the socket buffer.
@@ -801,6 +823,7 @@ conn_read_once(struct tcp_conn *c)
 	frame_reader_commit(&c->rd, (size_t)n);
 	while ((rc = frame_reader_next(&c->rd, &msg, &len)) == 1)
 		conn_on_reply(c, msg, len);
+	conn_quickack(c);
 	if (rc < 0) {
 		conn_broken(c, rc == -EMSGSIZE ? -EMSGSIZE : -EBADMSG);
 		return -1;
@@ -889,11 +912,14 @@ conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_on_connected(c);
 		return;
 	}
-	/* read first: answers may free slots, or explain a failing write */
-	if ((revents & EV_READ) && conn_read(c) < 0)
+	/* Write first: queries queued while c was busy reach the server
+	 * before the answers that arrived are handled, so the server works
+	 * on them meanwhile. A failing write salvages the answers already
+	 * received (conn_lost). */
+	if ((revents & EV_WRITE) && conn_write(c) < 0)
 		return;
-	if (revents & EV_WRITE)
-		conn_write(c);
+	if (revents & EV_READ)
+		conn_read(c);
 }
 
 static void
