@@ -712,7 +712,8 @@ static void conn_on_reply(struct tcp_conn *c, const uint8_t *msg, size_t len);
  * does) holds each answer until the previous one is acknowledged, and
  * Linux delays that acknowledgement by up to 40 ms: without this, a
  * burst of truncated names stalls once per burst. Linux leaves quick-ACK
- * mode by itself, hence once per read. Best effort.
+ * mode by itself and on every write of ours (it expects to piggyback the
+ * ACK on a reply), hence after each read and each write. Best effort.
  */
 static void
 conn_quickack(const struct tcp_conn *c)
@@ -875,6 +876,7 @@ conn_write(struct tcp_conn *c)
 		tcp_conn_touch(c, now_ms(p));
 		ev_timer_again(p->loop, &c->timer);
 	}
+	conn_quickack(c);
 	conn_update_io(c);
 	return 0;
 }
